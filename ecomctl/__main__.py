@@ -1,0 +1,3 @@
+from ecomctl.cli import main
+
+main()

@@ -1,0 +1,52 @@
+"""Expected failures of ecomctl, each with a one-line message and a hint.
+
+::
+
+    EcomctlError                 anything the CLI reports as one line + hint, exit 1
+    ├── ConfigError              bad flag, bad setting, unknown stack or component
+    ├── PrerequisiteError        something to install or set (Java, MariaDB, Pulumi CLI, credentials)
+    ├── PortInUseError           a port the stack needs is taken by another process
+    ├── StartupError             a component did not become healthy (carries its last log lines)
+    ├── LockedError              another ecomctl holds the stack's lock
+    └── CloudError               a Pulumi engine failure (see ecomctl.cloud)
+
+The CLI's ``main()`` is the single place that catches them.
+"""
+
+from __future__ import annotations
+
+
+class EcomctlError(Exception):
+    """Base: ``message`` is one line; ``hint`` says what to do about it."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, hint: str | None = None, details: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.details = details
+
+
+class ConfigError(EcomctlError):
+    """A flag, setting or name that cannot be used."""
+
+
+class PrerequisiteError(EcomctlError):
+    """Something must be installed or set first."""
+
+
+class PortInUseError(EcomctlError):
+    """A port the stack needs is taken by a process that is not ours."""
+
+
+class StartupError(EcomctlError):
+    """A component did not become healthy in time."""
+
+
+class LockedError(EcomctlError):
+    """Another ecomctl process is changing this stack."""
+
+
+class CloudError(EcomctlError):
+    """A Pulumi engine operation failed."""
