@@ -1,0 +1,42 @@
+"""The stages of a cloud stack, in ``up`` order (``down`` runs them reversed).
+
+The real stages come from ``programs.platform.STAGES``; tests pass their own small stages with
+the same shape, so the engine can be exercised without building the whole platform.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
+
+
+class StageLike(Protocol):
+    """What the engine needs of a stage (``programs.platform.Stage`` satisfies it)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def program(self) -> Callable[[Any, Mapping[str, Any]], None]: ...
+
+
+ConfigFactory = Callable[[], Any]
+"""Builds the stage's config inside a running Pulumi program (reads ``pulumi.Config``)."""
+
+
+def platform_stages() -> Sequence[StageLike]:
+    from programs.platform import STAGES
+
+    stages: Sequence[StageLike] = STAGES
+    return stages
+
+
+def pulumi_config() -> Any:
+    from programs.config import ProgramConfig
+
+    return ProgramConfig.from_pulumi_config()
+
+
+def upstream_key(stage: str, output: str) -> str:
+    """How a stage's output is keyed for the stages after it: ``"<stage>.<output>"``."""
+    return f"{stage}.{output}"
