@@ -13,9 +13,15 @@ Stdlib only, no I/O: the Flink virtualenv, the CLI and the programs import it ch
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
-_T = TypeVar("_T")
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+_T = TypeVar("_T", bound=_Named)
 
 
 @dataclass(frozen=True)
@@ -209,7 +215,7 @@ class Topology:
     def validate(self) -> list[str]:
         """Every problem with the description (an empty list when it is consistent)."""
         problems: list[str] = []
-        groups: dict[str, tuple[object, ...]] = {
+        groups: dict[str, tuple[_Named, ...]] = {
             "service": self.services,
             "worker": self.workers,
             "stream job": self.stream_jobs,
@@ -221,12 +227,12 @@ class Topology:
             "database": self.databases,
         }
         for kind, items in groups.items():
-            names = [getattr(i, "name") for i in items]
+            names = [i.name for i in items]
             for dup in sorted({n for n in names if names.count(n) > 1}):
                 problems.append(f"duplicate {kind} name {dup!r}")
         ports = [s.port for s in self.services]
-        for dup in sorted({p for p in ports if ports.count(p) > 1}):
-            problems.append(f"duplicate service port {dup}")
+        for port in sorted({p for p in ports if ports.count(p) > 1}):
+            problems.append(f"duplicate service port {port}")
         topics = {t.name for t in self.topics}
         tables = {t.name for t in self.tables}
         buckets = {b.name for b in self.buckets}
@@ -280,7 +286,7 @@ class Topology:
 
 def _by_name(items: tuple[_T, ...], name: str, kind: str) -> _T:
     for item in items:
-        if getattr(item, "name") == name:
+        if item.name == name:
             return item
     raise KeyError(f"no {kind} named {name!r}")
 

@@ -142,7 +142,7 @@ def _aws_env(part: Service | Worker, endpoints: Endpoints) -> dict[str, Value]:
     uses_aws = bool(part.tables or part.buckets or part.queues or getattr(part, "notification_topics", ()))
     if not uses_aws:
         return {}
-    env: dict[str, Value] = {"AWS_REGION": endpoints.aws_region}
+    env: dict[str, Value] = {"AWS_REGION": endpoints.aws_region, "AWS_DEFAULT_REGION": endpoints.aws_region}
     for sdk_service, url in endpoints.aws_endpoint_urls.items():
         env["AWS_ENDPOINT_URL" + (f"_{env_suffix(sdk_service)}" if sdk_service else "")] = url
     if endpoints.aws_static_credentials:

@@ -1,0 +1,104 @@
+"""``ecomctl doctor``: every prerequisite, whether it is there, and how to fix it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from ecomctl.errors import EcomctlError
+from ecomctl.settings import Settings
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+    scope: str = "local"  # "local": needed by `ecomctl up`; "cloud": needed by cloud stacks; "tools": tests/benchmarks
+
+    def as_dict(self) -> dict[str, object]:
+        return {"name": self.name, "ok": self.ok, "detail": self.detail, "fix": self.fix, "scope": self.scope}
+
+
+def run_checks(settings: Settings) -> list[Check]:
+    checks = [_python(), _java(settings), _maven(), _mariadb(), _jars(settings), _flink_env(settings)]
+    checks += [_tool("wrk", "apt-get install -y wrk", "tools"),
+               _tool("chromium", "apt-get install -y --no-install-recommends chromium", "tools")]
+    checks += _cloud()
+    return checks
+
+
+def _python() -> Check:
+    ok = sys.version_info[:2] == (3, 11)
+    return Check("python", ok, sys.version.split()[0], "" if ok else "use Python 3.11 (bin/bootstrap)")
+
+
+def _java(settings: Settings) -> Check:
+    try:
+        home = settings.java_home()
+    except EcomctlError as exc:
+        return Check("java 17+", False, exc.message, exc.hint or "")
+    return Check("java 17+", True, str(home))
+
+
+def _maven() -> Check:
+    mvn = shutil.which("mvn")
+    return Check("maven (fetches jars once)", mvn is not None, mvn or "not found",
+                 "" if mvn else "apt-get install -y maven (macOS: brew install maven)")
+
+
+def _mariadb() -> Check:
+    from ecomctl.local import mariadb
+
+    found = mariadb.binaries()
+    auto = "; `ecomctl up` installs it (root + apt)" if os.geteuid() == 0 and shutil.which("apt-get") else ""
+    return Check("mariadb", found is not None, found[0] if found else f"not installed{auto}",
+                 "" if found else mariadb.install_hint())
+
+
+def _jars(settings: Settings) -> Check:
+    jars = settings.cache_dir / "jars"
+    done = sorted(p.name for p in jars.glob("*") if (p / ".complete").exists()) if jars.is_dir() else []
+    have = ", ".join(done) or "none yet"
+    return Check("kafka / dynamodb-local jars", len(done) >= 2, f"{jars}: {have}",
+                 "" if len(done) >= 2 else "fetched from Maven Central by the first `ecomctl up`")
+
+
+def _flink_env(settings: Settings) -> Check:
+    venv = settings.repo_root / ".venv-flink" / "bin" / "python"
+    return Check("flink virtualenv", venv.exists(), str(venv) if venv.exists() else "not created yet",
+                 "" if venv.exists() else "created by the first `ecomctl up` (~35 s)")
+
+
+def _tool(name: str, fix: str, scope: str) -> Check:
+    path = shutil.which(name)
+    return Check(name, path is not None, path or "not found", "" if path else fix, scope)
+
+
+def _cloud() -> list[Check]:
+    try:
+        from ecomctl.cloud import prereqs
+    except ImportError:
+        return _basic_cloud()
+    return [Check(n, ok, d, f, "cloud") for (n, ok, d, f) in prereqs.cloud_checks()]
+
+
+def _basic_cloud() -> list[Check]:
+    pulumi = shutil.which("pulumi")
+    version = ""
+    if pulumi:
+        version = subprocess.run([pulumi, "version"], capture_output=True, text=True, timeout=20).stdout.strip()
+    aws = bool(os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_PROFILE")
+               or Path.home().joinpath(".aws", "credentials").exists())
+    return [
+        Check("pulumi CLI", pulumi is not None, version or "not found",
+              "" if pulumi else "install from https://www.pulumi.com/docs/install/ "
+              "(`ecomctl preview --offline` works without it)", "cloud"),
+        Check("aws credentials", aws, "found" if aws else "none",
+              "" if aws else "set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY", "cloud"),
+    ]

@@ -1,0 +1,54 @@
+"""The platform's own processes: the six services and the file processor, from the topology."""
+
+from __future__ import annotations
+
+from ecomctl.local import probes
+from ecomctl.local.context import HOST, LocalContext
+from ecomctl.local.spec import STAGE_APPS, ComponentSpec, ProbeResult
+from ecomctl.topology import Service, Worker
+from ecomctl.wiring import service_env, worker_env
+
+
+def _python_env(ctx: LocalContext) -> dict[str, str]:
+    return {"PYTHONPATH": str(ctx.repo_root), "PYTHONUNBUFFERED": "1"}
+
+
+def service_spec(ctx: LocalContext, service: Service) -> ComponentSpec:
+    env = {k: str(v) for k, v in service_env(service, ctx.endpoints, ctx.topology).items()}
+    env.update(_python_env(ctx))
+    base = ctx.url(service.name)
+    return ComponentSpec(
+        name=service.name,
+        kind="service",
+        stage=STAGE_APPS,
+        command=(ctx.python, "-m", service.package),
+        env=env,
+        cwd=ctx.repo_root,
+        probe=lambda: probes.http_status(f"{base}/ready", timeout=2.0),
+        ports=(ctx.port(service.name),),
+        url=base,
+        start_seconds=1,
+        stop_wait_seconds=10,
+        description=service.description,
+    )
+
+
+def worker_spec(ctx: LocalContext, worker: Worker) -> ComponentSpec:
+    env = {k: str(v) for k, v in worker_env(worker, ctx.endpoints).items()}
+    env.update(_python_env(ctx))
+    return ComponentSpec(
+        name=worker.name,
+        kind="worker",
+        stage=STAGE_APPS,
+        command=(ctx.python, "-m", worker.package),
+        env=env,
+        cwd=ctx.repo_root,
+        probe=lambda: ProbeResult(True, "running"),  # no port: the supervisor's state says it
+        start_seconds=2,
+        stop_wait_seconds=10,
+        description=worker.description,
+    )
+
+
+def gateway_url(ctx: LocalContext) -> str:
+    return f"http://{HOST}:{ctx.port(ctx.topology.gateway)}"

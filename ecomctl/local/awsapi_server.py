@@ -1,0 +1,175 @@
+"""The local AWS API endpoint for S3, SQS and SNS: moto's server, provisioned from the topology.
+
+Run by the supervisor as ``python -m ecomctl.local.awsapi_server``. moto keeps everything in
+memory, so this process (re)creates the topology's buckets, queues, topics, subscriptions and
+the bucket notification every time it starts (a crash restart heals itself), restores the
+objects of its last snapshot, and snapshots objects to disk every few seconds and on SIGTERM
+(``up`` after ``down`` keeps the uploads). Queued messages are not kept across restarts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+from ecomctl.topology import TOPOLOGY
+
+SNAPSHOT_INTERVAL_S = 5.0
+
+
+def _clients(url: str) -> dict[str, Any]:
+    import boto3
+
+    kw: dict[str, Any] = dict(
+        endpoint_url=url, region_name="us-east-1", aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    return {name: boto3.client(name, **kw) for name in ("s3", "sqs", "sns")}
+
+
+def provision(url: str, prefix: str, cors_origins: list[str]) -> dict[str, str]:
+    """Create every bucket/queue/topic of the topology; returns logical name -> URL/ARN."""
+    c = _clients(url)
+    made: dict[str, str] = {}
+    for topic in TOPOLOGY.notification_topics:
+        made[topic.name] = c["sns"].create_topic(Name=prefix + topic.name)["TopicArn"]
+    for queue in TOPOLOGY.queues:
+        q_url = c["sqs"].create_queue(
+            QueueName=prefix + queue.name,
+            Attributes={"VisibilityTimeout": str(queue.visibility_timeout_s)},
+        )["QueueUrl"]
+        made[queue.name] = q_url
+        if queue.subscribes_to:
+            arn = c["sqs"].get_queue_attributes(QueueUrl=q_url, AttributeNames=["QueueArn"])[
+                "Attributes"]["QueueArn"]
+            c["sns"].subscribe(
+                TopicArn=made[queue.subscribes_to], Protocol="sqs", Endpoint=arn,
+                Attributes={"RawMessageDelivery": "true"},
+            )
+    for bucket in TOPOLOGY.buckets:
+        name = prefix + bucket.name
+        c["s3"].create_bucket(Bucket=name)
+        c["s3"].put_public_access_block(
+            Bucket=name,
+            PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True, "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True, "RestrictPublicBuckets": True,
+            },
+        )
+        if cors_origins:
+            c["s3"].put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": [{
+                "AllowedOrigins": cors_origins, "AllowedMethods": ["POST", "GET", "HEAD"],
+                "AllowedHeaders": ["*"], "MaxAgeSeconds": 600,
+            }]})
+        if bucket.notify_queue:
+            q_arn = c["sqs"].get_queue_attributes(
+                QueueUrl=made[bucket.notify_queue], AttributeNames=["QueueArn"]
+            )["Attributes"]["QueueArn"]
+            c["s3"].put_bucket_notification_configuration(
+                Bucket=name,
+                NotificationConfiguration={"QueueConfigurations": [{
+                    "QueueArn": q_arn, "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": bucket.notify_prefix}]}},
+                }]},
+            )
+        made[bucket.name] = name
+    return made
+
+
+class Snapshots:
+    """Objects of the topology's buckets, mirrored to ``root/<bucket>/<quoted key>``."""
+
+    def __init__(self, url: str, prefix: str, root: Path) -> None:
+        self._s3 = _clients(url)["s3"]
+        self._prefix = prefix
+        self._root = root
+        self._seen: dict[tuple[str, str], str] = {}
+
+    def restore(self) -> int:
+        count = 0
+        for bucket in TOPOLOGY.buckets:
+            folder = self._root / bucket.name
+            if not folder.is_dir():
+                continue
+            for path in folder.glob("*.obj"):
+                key = urllib.parse.unquote(path.stem)
+                meta_path = path.with_suffix(".meta")
+                meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+                self._s3.put_object(
+                    Bucket=self._prefix + bucket.name, Key=key, Body=path.read_bytes(),
+                    ContentType=meta.get("content_type", "binary/octet-stream"),
+                    Metadata=meta.get("metadata", {}),
+                )
+                count += 1
+        self.save()  # record what is there now, so the restore itself is not saved again
+        return count
+
+    def save(self) -> None:
+        for bucket in TOPOLOGY.buckets:
+            name = self._prefix + bucket.name
+            folder = self._root / bucket.name
+            folder.mkdir(parents=True, exist_ok=True)
+            present: set[str] = set()
+            for page in self._s3.get_paginator("list_objects_v2").paginate(Bucket=name):
+                for obj in page.get("Contents", []):
+                    key, etag = obj["Key"], obj["ETag"]
+                    present.add(key)
+                    if self._seen.get((bucket.name, key)) == etag:
+                        continue
+                    got = self._s3.get_object(Bucket=name, Key=key)
+                    stem = urllib.parse.quote(key, safe="")
+                    (folder / f"{stem}.obj").write_bytes(got["Body"].read())
+                    (folder / f"{stem}.meta").write_text(json.dumps({
+                        "content_type": got.get("ContentType"), "metadata": got.get("Metadata", {}),
+                    }))
+                    self._seen[(bucket.name, key)] = etag
+            for (b, key) in list(self._seen):
+                if b == bucket.name and key not in present:
+                    stem = urllib.parse.quote(key, safe="")
+                    for suffix in (".obj", ".meta"):
+                        (folder / f"{stem}{suffix}").unlink(missing_ok=True)
+                    del self._seen[(b, key)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--prefix", required=True)
+    parser.add_argument("--snapshot-dir", type=Path, required=True)
+    parser.add_argument("--cors-origin", action="append", default=[])
+    args = parser.parse_args(argv)
+
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
+    server.start()
+    url = f"http://127.0.0.1:{args.port}"
+    provision(url, args.prefix, args.cors_origin)
+    snapshots = Snapshots(url, args.prefix, args.snapshot_dir)
+    restored = snapshots.restore()
+    print(f"awsapi: S3/SQS/SNS ready on {url} ({restored} objects restored)", flush=True)
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    while not stop.wait(SNAPSHOT_INTERVAL_S):
+        try:
+            snapshots.save()
+        except Exception as exc:  # keep serving; the next round retries
+            print(f"awsapi: snapshot failed: {exc}", file=sys.stderr, flush=True)
+    snapshots.save()
+    server.stop()
+    print("awsapi: stopped, objects saved", flush=True)
+    time.sleep(0.05)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""The PyFlink job slot: its own virtualenv (created on demand by ``stream.setup``) and process."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from ecomctl.local.context import LocalContext
+from ecomctl.local.spec import STAGE_APPS, ComponentSpec, ProbeResult
+from ecomctl.topology import StreamJob
+from ecomctl.wiring import stream_job_env
+
+
+def prepare(ctx: LocalContext, progress: Callable[[str], None]) -> None:
+    from stream import setup
+
+    setup.ensure_environment(ctx.settings.cache_dir, progress)
+
+
+def spec(ctx: LocalContext, job: StreamJob) -> ComponentSpec:
+    from stream import setup
+
+    runtime = setup.ensure_environment(ctx.settings.cache_dir, lambda _m: None)
+    state = ctx.layout.component_data(job.name)
+    env = {k: str(v) for k, v in stream_job_env(job, ctx.endpoints).items()}
+    env.update(
+        PYTHONPATH=str(ctx.repo_root), PYTHONUNBUFFERED="1",
+        JAVA_HOME=str(ctx.settings.java_home()),
+        FLINK_REST_PORT=str(ctx.port("flink")),
+    )
+    return ComponentSpec(
+        name=job.name,
+        kind="stream",
+        stage=STAGE_APPS,
+        command=tuple(setup.job_command(runtime, state)),
+        env=env,
+        cwd=ctx.repo_root,
+        probe=lambda: _probe(state),
+        ports=(),
+        url=None,
+        start_seconds=3,
+        stop_wait_seconds=30,
+        description=job.description,
+    )
+
+
+def available() -> bool:
+    """True once the stream package provides its set-up module."""
+    try:
+        from stream import setup  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _probe(state: Path) -> ProbeResult:
+    from stream import setup
+
+    healthy = setup.is_healthy(state)
+    return ProbeResult(healthy, "job running" if healthy else "job not running")

@@ -1,0 +1,400 @@
+"""The local stack as one object: ``up``, ``down``, ``status``, logs — used by the CLI and tests."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Protocol
+
+from filelock import FileLock, Timeout
+
+from ecomctl import secrets as stack_secrets
+from ecomctl.errors import ConfigError, LockedError, PortInUseError, StartupError
+from ecomctl.local import apps, awsapi, dynamodb, flink, kafka, mariadb, probes
+from ecomctl.local.context import LocalContext
+from ecomctl.local.layout import Layout
+from ecomctl.local.spec import STAGE_APPS, STAGE_STORES, ComponentSpec, ProbeResult
+from ecomctl.local.supervisor import ProcessInfo, Supervisor, kill_strays, stray_processes
+from ecomctl.settings import LOCAL_STACK, Settings
+from ecomctl.topology import TOPOLOGY
+from ecomctl.wiring import service_env, stream_job_env, worker_env
+
+STORES = (mariadb, kafka, dynamodb, awsapi)
+
+
+class Reporter(Protocol):
+    """Where ``up``/``down`` report progress (the CLI draws it; tests may ignore it)."""
+
+    def step(self, message: str) -> None: ...
+
+    def component(self, name: str, state: str, detail: str) -> None: ...
+
+
+class QuietReporter:
+    def step(self, message: str) -> None:
+        pass
+
+    def component(self, name: str, state: str, detail: str) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class ComponentStatus:
+    name: str
+    kind: str
+    state: str  # healthy | starting | unhealthy | stopped | failed | absent
+    url: str | None
+    pid: int | None
+    uptime_s: float
+    detail: str
+
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {"name": self.name, "kind": self.kind, "state": self.state}
+        if self.url:
+            out["url"] = self.url
+        out.update(pid=self.pid, uptime_s=round(self.uptime_s, 1), detail=self.detail)
+        return out
+
+
+@dataclass(frozen=True)
+class StackStatus:
+    stack: str
+    components: tuple[ComponentStatus, ...]
+    endpoints: dict[str, str] = field(default_factory=dict)
+    state_dir: str = ""
+
+    @property
+    def healthy(self) -> bool:
+        return all(c.state == "healthy" for c in self.components)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "stack": self.stack,
+            "healthy": self.healthy,
+            "components": [c.as_dict() for c in self.components],
+            "endpoints": self.endpoints,
+            "state_dir": self.state_dir,
+        }
+
+
+def component_names() -> list[str]:
+    """Every component of the local stack, in start order."""
+    return [m.NAME for m in STORES] + [s.name for s in TOPOLOGY.services] + [
+        w.name for w in TOPOLOGY.workers] + [j.name for j in TOPOLOGY.stream_jobs]
+
+
+class LocalPlatform:
+    """The whole platform on this machine (one per state directory)."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings.load()
+        self.layout = Layout(self.settings.stack_dir(LOCAL_STACK))
+        self.supervisor = Supervisor(self.layout)
+
+    # -- what exists ----------------------------------------------------------------------
+    @cached_property
+    def context(self) -> LocalContext:
+        secrets = stack_secrets.load_or_create(self.layout.secrets_file)
+        return LocalContext(self.settings, secrets)
+
+    @property
+    def created(self) -> bool:
+        return self.layout.secrets_file.exists()
+
+    def specs(self) -> list[ComponentSpec]:
+        ctx = self.context
+        specs = [m.spec(ctx) for m in STORES]
+        specs += [apps.service_spec(ctx, s) for s in ctx.topology.services]
+        specs += [apps.worker_spec(ctx, w) for w in ctx.topology.workers]
+        if flink.available():
+            specs += [flink.spec(ctx, j) for j in ctx.topology.stream_jobs]
+        return specs
+
+    # -- up ----------------------------------------------------------------------------------
+    def up(self, reporter: Reporter | None = None) -> StackStatus:
+        """Create or update the local stack and wait until every component is healthy."""
+        report = reporter or QuietReporter()
+        self.layout.ensure()
+        with self._lock(report):
+            ctx = self.context
+            report.step("checking prerequisites")
+            for store in STORES:
+                store.prepare(ctx, report.step)
+            if flink.available():
+                flink.prepare(ctx, report.step)
+            specs = self.specs()
+            if not self.supervisor.running():
+                killed = kill_strays(self.layout)
+                if killed:
+                    report.step(f"stopped {killed} leftover process(es) of an earlier run")
+            self._check_ports(specs)
+            changed = self.supervisor.ensure_running(specs)
+            if changed:
+                report.step(f"supervisor configured ({len(changed)} component(s) new or changed)")
+            self._start_stage([s for s in specs if s.stage == STAGE_STORES], report)
+            report.step("provisioning databases, topics and tables")
+            mariadb.provision(ctx)
+            kafka.provision(ctx)
+            dynamodb.provision(ctx)
+            self._start_stage([s for s in specs if s.stage == STAGE_APPS], report)
+        return self.status()
+
+    @contextmanager
+    def _lock(self, report: Reporter) -> Iterator[None]:
+        """One ``up``/``down`` at a time per stack; a second one waits for the first."""
+        lock = FileLock(str(self.layout.lock_file))
+        try:
+            lock.acquire(timeout=0.2)
+        except Timeout:
+            report.step("another ecomctl is changing the local stack; waiting for it")
+            try:
+                lock.acquire(timeout=self.settings.ready_timeout_s + 120)
+            except Timeout:
+                raise LockedError(
+                    "the local stack is locked by another ecomctl command",
+                    hint="wait for it to finish (ecomctl status shows progress)",
+                ) from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def _check_ports(self, specs: Sequence[ComponentSpec]) -> None:
+        ours = {p.name for p in self.supervisor.processes() if p.state in ("RUNNING", "STARTING")}
+        for spec in specs:
+            if spec.name in ours:
+                continue
+            for port in spec.ports:
+                if probes.port_in_use(port):
+                    holder = _port_holder(port)
+                    env_key = f"ECOMCTL_PORT_{spec.name.upper().replace('-', '_')}"
+                    raise PortInUseError(
+                        f"port {port} for {spec.name} is already in use{holder}",
+                        hint=f"stop that process, or choose other ports: {env_key}=<port> "
+                        "or ECOMCTL_PORT_OFFSET=<n> (shifts every port)",
+                    )
+
+    def _start_stage(self, specs: Sequence[ComponentSpec], report: Reporter) -> None:
+        for spec in specs:
+            info = self.supervisor.process(spec.name)
+            if info is None or info.state not in ("RUNNING", "STARTING", "BACKOFF"):
+                report.component(spec.name, "starting", "")
+                self.supervisor.start(spec.name)
+        self._wait_healthy(specs, report)
+
+    def _wait_healthy(self, specs: Sequence[ComponentSpec], report: Reporter) -> None:
+        pending = {s.name: s for s in specs}
+        deadline = time.monotonic() + self.settings.ready_timeout_s
+        last: dict[str, str] = {}
+        with ThreadPoolExecutor(max_workers=max(1, len(specs))) as pool:
+            while pending:
+                infos = {p.name: p for p in self.supervisor.processes()}
+                checks = pool.map(_check, pending.values(), [infos.get(n) for n in pending])
+                results = dict(zip(pending, checks, strict=True))
+                for name, (state, detail) in results.items():
+                    if state == "healthy":
+                        report.component(name, "healthy", detail)
+                        del pending[name]
+                    elif state == "failed":
+                        raise self._startup_error(pending[name], detail)
+                    elif last.get(name) != detail:
+                        report.component(name, state, detail)
+                    last[name] = detail
+                if not pending:
+                    return
+                if time.monotonic() > deadline:
+                    name = sorted(pending)[0]
+                    raise self._startup_error(
+                        pending[name], f"not healthy after {self.settings.ready_timeout_s:.0f} s "
+                        f"({last.get(name, '')})")
+                time.sleep(0.2)
+
+    def _startup_error(self, spec: ComponentSpec, detail: str) -> StartupError:
+        return StartupError(
+            f"{spec.name} did not start: {detail}",
+            hint=f"full log: {self.layout.log_file(spec.name)} (ecomctl logs {spec.name})",
+            details=f"last lines of the {spec.name} log:\n" + self.log_tail(spec.name, 20),
+        )
+
+    # -- down --------------------------------------------------------------------------------
+    def down(self, purge: bool = False, reporter: Reporter | None = None) -> None:
+        """Stop everything in reverse order; ``purge`` also deletes the stack's data."""
+        report = reporter or QuietReporter()
+        if not self.layout.root.exists():
+            return
+        with self._lock(report):
+            if self.supervisor.running():
+                names = component_names()
+                apps_first = [n for n in names if n not in {m.NAME for m in STORES}]
+                report.step("stopping services, workers and the stream job")
+                self.supervisor.stop_many(apps_first)
+                report.step("stopping stores")
+                self.supervisor.stop_many([m.NAME for m in STORES])
+                self.supervisor.shutdown()
+            killed = kill_strays(self.layout)
+            if killed:
+                report.step(f"stopped {killed} leftover process(es)")
+            self.layout.supervisor_socket.unlink(missing_ok=True)
+            self.layout.socket(mariadb.NAME).unlink(missing_ok=True)
+        if purge:
+            report.step(f"deleting {self.layout.root}")
+            shutil.rmtree(self.layout.root, ignore_errors=True)
+
+    # -- status, logs -------------------------------------------------------------------------
+    def status(self) -> StackStatus:
+        if not self.created:
+            comps = tuple(
+                ComponentStatus(n, "", "absent", None, None, 0.0, "never started")
+                for n in component_names()
+            )
+            return StackStatus(LOCAL_STACK, comps, {}, str(self.layout.root))
+        specs = self.specs()
+        infos = {p.name: p for p in self.supervisor.processes()}
+        with ThreadPoolExecutor(max_workers=len(specs)) as pool:
+            checked = list(pool.map(_check, specs, [infos.get(s.name) for s in specs]))
+        comps = tuple(
+            ComponentStatus(
+                name=s.name, kind=s.kind, state=state, url=s.url,
+                pid=(infos[s.name].pid or None) if s.name in infos else None,
+                uptime_s=infos[s.name].uptime_s if s.name in infos else 0.0, detail=detail,
+            )
+            for s, (state, detail) in zip(specs, checked, strict=True)
+        )
+        endpoints = {"gateway": self.gateway_url}
+        endpoints.update({s.name: s.url for s in specs if s.url and s.kind == "service"})
+        endpoints.update({"kafka": self.kafka_bootstrap, "aws": self.context.aws_url,
+                          "dynamodb": self.context.dynamodb_url,
+                          "mysql": f"{self.mysql_host}:{self.mysql_port}"})
+        return StackStatus(LOCAL_STACK, comps, endpoints, str(self.layout.root))
+
+    def log_path(self, name: str) -> Path:
+        if name not in component_names() and name != "supervisord":
+            raise ConfigError(
+                f"no component named {name!r}",
+                hint="one of: " + ", ".join([*component_names(), "supervisord"]),
+            )
+        return self.layout.supervisor_log if name == "supervisord" else self.layout.log_file(name)
+
+    def log_tail(self, name: str, lines: int = 20) -> str:
+        path = self.log_path(name)
+        try:
+            text = path.read_text(errors="replace")
+        except OSError:
+            return "(no log yet)"
+        secret_values = self.context.secrets.values() if self.created else []
+        return stack_secrets.redact("\n".join(text.splitlines()[-lines:]), secret_values)
+
+    # -- control of single components (fault tests, operators) ---------------------------------
+    def stop_component(self, name: str) -> None:
+        self.supervisor.stop_many([self._known(name)])
+
+    def start_component(self, name: str, wait: bool = True) -> None:
+        spec = next(s for s in self.specs() if s.name == self._known(name))
+        self.supervisor.start(name)
+        if wait:
+            self._wait_healthy([spec], QuietReporter())
+
+    def restart_component(self, name: str) -> None:
+        self.stop_component(name)
+        self.start_component(name)
+
+    def _known(self, name: str) -> str:
+        if name not in component_names():
+            raise ConfigError(f"no component named {name!r}")
+        return name
+
+    def process(self, name: str) -> ProcessInfo | None:
+        return self.supervisor.process(name)
+
+    def strays(self) -> list[int]:
+        return stray_processes(self.layout)
+
+    # -- endpoints for clients and tests -------------------------------------------------------
+    @property
+    def state_dir(self) -> Path:
+        return self.layout.root
+
+    @property
+    def gateway_url(self) -> str:
+        return self.context.url(TOPOLOGY.gateway)
+
+    def service_url(self, name: str) -> str:
+        return self.context.url(TOPOLOGY.service(name).name)
+
+    def service_env(self, name: str) -> dict[str, str]:
+        env = service_env(TOPOLOGY.service(name), self.context.endpoints)
+        return {k: str(v) for k, v in env.items()}
+
+    def worker_env(self, name: str) -> dict[str, str]:
+        worker = next(w for w in TOPOLOGY.workers if w.name == name)
+        return {k: str(v) for k, v in worker_env(worker, self.context.endpoints).items()}
+
+    def stream_env(self, job_name: str) -> dict[str, str]:
+        job = next(j for j in TOPOLOGY.stream_jobs if j.name == job_name)
+        return {k: str(v) for k, v in stream_job_env(job, self.context.endpoints).items()}
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return self.context.kafka_bootstrap
+
+    @property
+    def mysql_host(self) -> str:
+        return "127.0.0.1"
+
+    @property
+    def mysql_port(self) -> int:
+        return self.context.port(mariadb.NAME)
+
+    @property
+    def mysql_root_password(self) -> str:
+        return self.context.secrets.mysql_root_password
+
+    @property
+    def aws_env(self) -> dict[str, str]:
+        return self.context.aws_env
+
+    @property
+    def admin_email(self) -> str:
+        return self.context.secrets.admin_email
+
+    @property
+    def admin_password(self) -> str:
+        return self.context.secrets.admin_password
+
+
+def _check(spec: ComponentSpec, info: ProcessInfo | None) -> tuple[str, str]:
+    """(state, detail) of one component from its process state and its probe."""
+    if info is None:
+        return "stopped", "not running"
+    if info.state == "FATAL":
+        return "failed", "exited repeatedly (supervisor gave up)"
+    if info.state in ("STARTING", "BACKOFF"):
+        return "starting", info.state.lower()
+    if info.state != "RUNNING":
+        return "stopped", info.state.lower()
+    result: ProbeResult = spec.probe()
+    if result.ok:
+        return "healthy", result.detail
+    return ("starting" if info.uptime_s < 15 else "unhealthy"), result.detail
+
+
+def _port_holder(port: int) -> str:
+    import psutil
+
+    try:
+        for conn in psutil.net_connections(kind="inet"):
+            if conn.laddr and conn.laddr.port == port and conn.status == psutil.CONN_LISTEN and conn.pid:
+                proc = psutil.Process(conn.pid)
+                return f" by {proc.name()} (pid {conn.pid})"
+    except (psutil.Error, OSError):
+        pass
+    return ""
+
+
+ProgressFn = Callable[[str], None]

@@ -1,0 +1,36 @@
+"""What the supervisor runs: one ``ComponentSpec`` per process of the local stack."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    ok: bool
+    detail: str = ""
+
+
+Probe = Callable[[], ProbeResult]
+
+#: Start order: every component of a stage starts together; the next stage waits for it.
+STAGE_STORES = 0
+STAGE_APPS = 1
+
+
+@dataclass(frozen=True)
+class ComponentSpec:
+    name: str
+    kind: str  # "store" | "service" | "worker" | "stream"
+    stage: int
+    command: tuple[str, ...]
+    env: Mapping[str, str]
+    cwd: Path
+    probe: Probe = field(compare=False)
+    ports: tuple[int, ...] = ()
+    url: str | None = None
+    start_seconds: int = 1
+    stop_wait_seconds: int = 10
+    description: str = ""
