@@ -1,0 +1,1 @@
+"""Shared library of the services: settings, errors, health, metrics, logging, auth, stores, events."""

@@ -1,0 +1,3 @@
+from services.kit.serve import serve
+
+serve("services.analytics.app:create_app")

@@ -1,0 +1,96 @@
+"""The api-gateway app: proxies per route prefix, /schema, the storefront, uploads, checks."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from botocore.exceptions import BotoCoreError
+from litestar import Litestar, Request, Response, asgi, get
+from litestar.di import Provide
+from litestar.handlers import ASGIRouteHandler, HTTPRouteHandler
+from litestar.types import Receive, Scope, Send
+
+from services.gateway.proxy import Proxy, upstream_client
+from services.gateway.schema import SchemaSource
+from services.gateway.settings import MAX_UPLOAD_BYTES, ROUTES, UPLOAD_TYPES, Settings
+from services.gateway.storefront import storefront_handlers
+from services.gateway.uploads import Uploads, UploadsController
+from services.kit import aws
+from services.kit.app import build_app, openapi_config
+from services.kit.auth import caller_provider
+from services.kit.health import Check
+from services.kit.metrics import Metrics
+
+
+def _mount(prefix: str, proxy: Proxy) -> ASGIRouteHandler:
+    async def forward(scope: Scope, receive: Receive, send: Send) -> None:
+        await proxy(scope, receive, send)
+
+    forward.__name__ = f"proxy_{prefix.strip('/').replace('/', '_')}"
+    return asgi(prefix, is_mount=True, copy_scope=False)(forward)
+
+
+def _schema_handlers(source: SchemaSource) -> list[HTTPRouteHandler]:
+    async def serve(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+        own = request.app.openapi_schema.to_schema()
+        document, complete = await source.document(own)
+        return Response(document, media_type="application/vnd.oai.openapi+json",
+                        headers={} if complete else {"Cache-Control": "no-store"})
+
+    return [get("/schema", include_in_schema=False, name="schema")(serve),
+            get("/schema/openapi.json", include_in_schema=False, name="schema-json")(serve)]
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    metrics = Metrics(settings.service_name)
+    client = upstream_client(settings.connect_timeout_s, settings.read_timeout_s)
+    uploads = Uploads(aws.client("s3", settings.aws_region), settings.bucket_data, UPLOAD_TYPES,
+                      MAX_UPLOAD_BYTES, settings.presign_expiry_s)
+    prefixes: dict[str, tuple[str, ...]] = {}
+    for prefix, service in ROUTES:
+        prefixes[service] = (*prefixes.get(service, ()), prefix)
+    schema = SchemaSource(client, settings.upstreams, prefixes)
+    mounts = [_mount(prefix, Proxy(client, settings.upstreams[service], settings.jwt_secret,
+                                   settings.max_body_bytes))
+              for prefix, service in ROUTES]
+
+    @asynccontextmanager
+    async def upstream_pool(_: Litestar) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await client.aclose()
+
+    def upstream_check(url: str) -> Check:
+        async def check() -> None:
+            answer = await client.get(f"{url}/health", timeout=1.5)
+            if answer.status_code != 200:
+                raise httpx.HTTPStatusError("unhealthy", request=answer.request, response=answer)
+
+        return check
+
+    checks: dict[str, Check] = {f"upstream:{name}": upstream_check(url) for name, url in settings.upstreams.items()}
+    checks["s3"] = uploads.check
+
+    def provide_uploads() -> Uploads:
+        return uploads
+
+    return build_app(
+        service=settings.service_name,
+        log_level=settings.log_level,
+        handlers=[*mounts, UploadsController, *_schema_handlers(schema), *storefront_handlers()],
+        checks=checks,
+        metrics=metrics,
+        lifespan=[upstream_pool],
+        dependencies={
+            "uploads": Provide(provide_uploads, sync_to_thread=False),
+            "caller": Provide(caller_provider(settings.jwt_secret), sync_to_thread=False),
+        },
+        cors_origins=settings.cors_origins,
+        openapi=openapi_config("api-gateway", path="/_openapi"),
+        unavailable_on=(BotoCoreError,),
+    )

@@ -1,0 +1,130 @@
+"""Forwarding ``/api/...`` to the services: pooled connections, timeouts, clean 502/503/504.
+
+A raw ASGI app mounted per route prefix: the request body is read (bounded), a bearer token is
+verified before anything is forwarded (401 here, not upstream), the request id travels along, and
+the upstream's answer is returned as is. An unreachable upstream is a 503, a slow one a 504, a
+broken answer a 502: never a hang, never internals in the body.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+import msgspec
+from litestar.types import HTTPResponseBodyEvent, HTTPResponseStartEvent, Receive, Scope, Send
+
+from services.kit.auth import bearer, verify_token
+from services.kit.errors import Unauthorized
+from services.kit.logging import request_id
+
+log = logging.getLogger("services.gateway.proxy")
+
+FORWARD_REQUEST = frozenset({
+    b"authorization", b"content-type", b"accept", b"idempotency-key", b"if-none-match", b"user-agent",
+})
+FORWARD_RESPONSE = frozenset({"content-type", "etag", "cache-control", "location", "www-authenticate",
+                              "retry-after"})
+PROBLEM = b"application/problem+json"
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def upstream_client(connect_timeout_s: float, read_timeout_s: float, max_connections: int = 256) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(read_timeout_s, connect=connect_timeout_s, pool=connect_timeout_s * 2),
+        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections,
+                            keepalive_expiry=30),
+        follow_redirects=False,
+    )
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def _problem(send: Send, status: int, title: str, detail: str, extra: dict[str, str] | None = None) -> None:
+    body = msgspec.json.encode({"type": "about:blank", "title": title, "status": status, "detail": detail,
+                                "request_id": request_id()})
+    headers = [(b"content-type", PROBLEM), (b"content-length", str(len(body)).encode())]
+    for name, value in (extra or {}).items():
+        headers.append((name.encode(), value.encode()))
+    await _respond(send, status, headers, body)
+
+
+async def _respond(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    start: HTTPResponseStartEvent = {"type": "http.response.start", "status": status, "headers": headers}
+    await send(start)
+    payload: HTTPResponseBodyEvent = {"type": "http.response.body", "body": body, "more_body": False}
+    await send(payload)
+
+
+class Proxy:
+    """Forwards every request under its mount to one upstream base URL."""
+
+    def __init__(self, client: httpx.AsyncClient, base_url: str, jwt_secret: str, max_body_bytes: int) -> None:
+        self.client = client
+        self.base_url = base_url
+        self.jwt_secret = jwt_secret
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method = str(scope.get("method", "GET"))
+        headers: dict[str, str] = {}
+        for name, value in scope["headers"]:
+            if name in FORWARD_REQUEST:
+                headers[name.decode()] = value.decode("latin-1")
+        try:
+            token = bearer(headers.get("authorization"))
+            if token is not None:
+                verify_token(self.jwt_secret, token)
+        except Unauthorized as exc:
+            await _problem(send, 401, "Unauthorized", exc.detail, {"www-authenticate": "Bearer"})
+            return
+        try:
+            body = await _read_body(receive, self.max_body_bytes)
+        except BodyTooLarge:
+            await _problem(send, 413, "Content Too Large", f"the body exceeds {self.max_body_bytes} bytes")
+            return
+        headers["x-request-id"] = request_id()
+        client_addr = scope.get("client")
+        if client_addr:
+            headers["x-forwarded-for"] = str(client_addr[0])
+        raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+        query: bytes = scope.get("query_string", b"")
+        url = self.base_url + raw_path.decode("latin-1") + (("?" + query.decode("latin-1")) if query else "")
+        try:
+            upstream = await self.client.request(method, url, headers=headers, content=body or None)
+        except httpx.TimeoutException as exc:
+            log.warning("upstream timeout: %s %s (%s)", method, self.base_url, type(exc).__name__)
+            status, title, detail = 504, "Gateway Timeout", "the service did not answer in time"
+            await _problem(send, status, title, detail)
+            return
+        except (httpx.ConnectError, httpx.PoolTimeout) as exc:
+            log.warning("upstream unreachable: %s (%s)", self.base_url, type(exc).__name__)
+            await _problem(send, 503, "Service Unavailable", "the service is unavailable, retry later",
+                           {"retry-after": "1"})
+            return
+        except httpx.HTTPError as exc:
+            log.warning("upstream failed: %s (%s)", self.base_url, type(exc).__name__)
+            await _problem(send, 502, "Bad Gateway", "the service gave no valid answer")
+            return
+        content = upstream.content
+        out = [(k.encode(), v.encode("latin-1")) for k, v in upstream.headers.items() if k in FORWARD_RESPONSE]
+        out.append((b"content-length", str(len(content)).encode()))
+        await _respond(send, upstream.status_code, out, content)

@@ -1,0 +1,60 @@
+"""The gateway's configuration, read from the environment once (keys: ecomctl.wiring)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from services.kit.settings import Env, env_int, env_list, env_str
+
+# Public path prefix -> upstream service. Mirrors ``TOPOLOGY.routes`` (a unit test checks they agree;
+# services never import ``ecomctl``).
+ROUTES: tuple[tuple[str, str], ...] = (
+    ("/api/users", "users"),
+    ("/api/auth", "users"),
+    ("/api/products", "products"),
+    ("/api/orders", "orders"),
+    ("/api/notifications", "notifications"),
+    ("/api/analytics", "analytics"),
+)
+# The data bucket's upload rules. Mirror ``TOPOLOGY.bucket("data")`` (checked by the same test).
+UPLOAD_TYPES: tuple[str, ...] = ("text/plain", "text/csv", "application/json")
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+
+
+def _upstream_key(service: str) -> str:
+    return f"UPSTREAM_{service.upper().replace('-', '_')}_URL"
+
+
+@dataclass(frozen=True)
+class Settings:
+    service_name: str
+    host: str
+    port: int
+    log_level: str
+    jwt_secret: str = field(repr=False)
+    upstreams: dict[str, str]
+    cors_origins: tuple[str, ...]
+    aws_region: str
+    bucket_data: str
+    connect_timeout_s: float = 1.0
+    read_timeout_s: float = 15.0
+    max_body_bytes: int = 1024 * 1024
+    presign_expiry_s: int = 600
+
+    @classmethod
+    def from_env(cls, environ: Env | None = None) -> Settings:
+        defaults = {"users": 8001, "products": 8002, "orders": 8003, "notifications": 8004, "analytics": 8005}
+        return cls(
+            service_name=env_str("SERVICE_NAME", "api-gateway", environ),
+            host=env_str("HOST", "127.0.0.1", environ),
+            port=env_int("PORT", 8000, environ),
+            log_level=env_str("LOG_LEVEL", "INFO", environ),
+            jwt_secret=env_str("JWT_SECRET", "", environ),
+            upstreams={
+                name: env_str(_upstream_key(name), f"http://127.0.0.1:{port}", environ).rstrip("/")
+                for name, port in defaults.items()
+            },
+            cors_origins=env_list("CORS_ORIGINS", environ),
+            aws_region=env_str("AWS_REGION", "us-east-1", environ),
+            bucket_data=env_str("BUCKET_DATA", "data", environ),
+        )

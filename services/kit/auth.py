@@ -1,0 +1,82 @@
+"""Bearer tokens: HS256 JWTs signed by the users service and verified everywhere."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import jwt
+import msgspec
+from litestar import Request
+
+from services.kit.errors import Forbidden, Unauthorized
+
+ALGORITHM = "HS256"
+ISSUER = "ecomctl-users"
+
+
+class Caller(msgspec.Struct, frozen=True):
+    """Who sent the request (from a verified token)."""
+
+    user_id: str
+    email: str
+    role: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def issue_token(secret: str, caller: Caller, ttl_s: int, now: float | None = None) -> str:
+    issued = int(time.time() if now is None else now)
+    claims = {
+        "sub": caller.user_id, "email": caller.email, "role": caller.role,
+        "iat": issued, "exp": issued + ttl_s, "iss": ISSUER,
+    }
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def verify_token(secret: str, token: str) -> Caller:
+    """The caller of a valid token; ``Unauthorized`` for anything else (expired, forged, malformed)."""
+    try:
+        claims = jwt.decode(
+            token, secret, algorithms=[ALGORITHM], issuer=ISSUER,
+            options={"require": ["sub", "exp", "iat", "iss"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("the token has expired") from None
+    except jwt.PyJWTError:
+        raise Unauthorized("the token is not valid") from None
+    sub, email, role = claims.get("sub"), claims.get("email", ""), claims.get("role", "user")
+    if not isinstance(sub, str) or not isinstance(email, str) or role not in {"user", "admin"}:
+        raise Unauthorized("the token is not valid")
+    return Caller(user_id=sub, email=email, role=role)
+
+
+def bearer(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header (None when absent)."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("expected 'Authorization: Bearer <token>'")
+    return token.strip()
+
+
+def caller_provider(secret: str) -> Callable[[Request[Any, Any, Any]], Caller]:
+    """A Litestar dependency: the verified caller, or 401."""
+
+    def provide_caller(request: Request[Any, Any, Any]) -> Caller:
+        token = bearer(request.headers.get("authorization"))
+        if token is None:
+            raise Unauthorized("this operation needs a bearer token")
+        return verify_token(secret, token)
+
+    return provide_caller
+
+
+def require_admin(caller: Caller) -> Caller:
+    if not caller.is_admin:
+        raise Forbidden("this operation is for administrators")
+    return caller

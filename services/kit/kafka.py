@@ -1,0 +1,141 @@
+"""Kafka connection settings, a readiness check, an idempotent producer and a resilient consumer loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import ssl
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka.client import AIOKafkaClient
+
+from services.kit.settings import Env, env_str, redact
+
+log = logging.getLogger("services.kit.kafka")
+
+Handler = Callable[[ConsumerRecord[bytes, bytes]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class KafkaSettings:
+    bootstrap_servers: str
+    security_protocol: str = "PLAINTEXT"
+    sasl_mechanism: str = ""
+    sasl_username: str = ""
+    sasl_password: str = field(default="", repr=False)
+
+    @classmethod
+    def from_env(cls, environ: Env | None = None) -> KafkaSettings:
+        return cls(
+            bootstrap_servers=env_str("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092", environ),
+            security_protocol=env_str("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT", environ),
+            sasl_mechanism=env_str("KAFKA_SASL_MECHANISM", "", environ),
+            sasl_username=env_str("KAFKA_SASL_USERNAME", "", environ),
+            sasl_password=env_str("KAFKA_SASL_PASSWORD", "", environ),
+        )
+
+    def __repr__(self) -> str:
+        return (f"KafkaSettings(bootstrap_servers={self.bootstrap_servers!r}, "
+                f"security_protocol={self.security_protocol!r}, "
+                f"sasl_password={redact(self.sasl_password)!r})")
+
+    def client_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "bootstrap_servers": self.bootstrap_servers,
+            "security_protocol": self.security_protocol,
+            "request_timeout_ms": 10000,
+        }
+        if "SSL" in self.security_protocol:
+            kwargs["ssl_context"] = ssl.create_default_context()
+        if self.sasl_mechanism:
+            kwargs.update(
+                sasl_mechanism=self.sasl_mechanism,
+                sasl_plain_username=self.sasl_username,
+                sasl_plain_password=self.sasl_password,
+            )
+        return kwargs
+
+
+async def check_reachable(settings: KafkaSettings) -> None:
+    """Readiness: a metadata round trip with the cluster."""
+    client = AIOKafkaClient(**settings.client_kwargs())
+    try:
+        await client.bootstrap()
+    finally:
+        await client.close()
+
+
+def producer(settings: KafkaSettings) -> AIOKafkaProducer[Any, Any]:
+    """acks=all and idempotence: a retried send is written once per partition."""
+    return AIOKafkaProducer(
+        **settings.client_kwargs(), acks="all", enable_idempotence=True, linger_ms=2,
+    )
+
+
+async def consume_forever(
+    settings: KafkaSettings, topic: str, group: str, handle: Handler, *,
+    stop: asyncio.Event, retry_s: float = 1.0,
+) -> None:
+    """Consume ``topic`` as ``group`` until ``stop`` is set; offsets are committed after ``handle``.
+
+    At-least-once: a record whose handler raised is retried (the consumer restarts from the last
+    committed offset). Survives the broker being down at start or going away.
+    """
+    while not stop.is_set():
+        consumer = AIOKafkaConsumer(
+            topic, **settings.client_kwargs(), group_id=group, enable_auto_commit=False,
+            auto_offset_reset="earliest", session_timeout_ms=10000, heartbeat_interval_ms=2000,
+        )
+        try:
+            await consumer.start()
+            log.info("consuming %s as %s", topic, group)
+            while not stop.is_set():
+                batches = await consumer.getmany(timeout_ms=500, max_records=200)
+                for records in batches.values():
+                    for record in records:
+                        await handle(record)
+                if batches:
+                    await consumer.commit()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("consumer of %s failed (%s), restarting", topic, type(exc).__name__, exc_info=exc)
+            await _sleep_or_stop(stop, retry_s)
+        finally:
+            try:
+                await consumer.stop()
+            except Exception:
+                log.debug("consumer stop failed", exc_info=True)
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
+def consumer_lifespan(
+    settings: KafkaSettings, topic: str, group: str, handle: Handler
+) -> Callable[[Any], AbstractAsyncContextManager[None]]:
+    """A Litestar lifespan running ``consume_forever`` in the background; stops it on shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(_: Any) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = asyncio.create_task(consume_forever(settings, topic, group, handle, stop=stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            try:
+                await asyncio.wait_for(task, 10)
+            except TimeoutError:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    return lifespan

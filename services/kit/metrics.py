@@ -1,0 +1,74 @@
+"""Prometheus metrics: one registry per app, request counts and latency per route template."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from litestar import Response, get
+from litestar.enums import ScopeType
+from litestar.handlers import HTTPRouteHandler
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class Metrics:
+    """The metrics of one service process."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "http_requests_total", "HTTP requests served", ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "http_request_duration_seconds", "HTTP request latency", ["method", "route"],
+            buckets=LATENCY_BUCKETS, registry=self.registry,
+        )
+
+    def counter(self, name: str, documentation: str, labels: Sequence[str] = ()) -> Counter:
+        """A business counter registered with this service's registry."""
+        return Counter(name, documentation, list(labels), registry=self.registry)
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
+
+    def route_handler(self) -> HTTPRouteHandler:
+        """``GET /metrics`` in the Prometheus text format."""
+        metrics = self
+
+        @get("/metrics", include_in_schema=False, sync_to_thread=False)
+        def serve_metrics() -> Response[bytes]:
+            return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+
+        return serve_metrics
+
+    def middleware(self, app: ASGIApp) -> ASGIApp:
+        """Count and time every HTTP request by method, route template and status."""
+        requests, latency = self.requests, self.latency
+
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != ScopeType.HTTP:
+                await app(scope, receive, send)
+                return
+            started = time.perf_counter()
+            status = 500
+
+            async def send_status(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                await send(message)
+
+            try:
+                await app(scope, receive, send_status)
+            finally:
+                route = scope.get("path_template") or "unmatched"
+                method = scope.get("method", "GET")
+                requests.labels(method, route, str(status)).inc()
+                latency.labels(method, route).observe(time.perf_counter() - started)
+
+        return middleware

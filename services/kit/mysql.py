@@ -1,0 +1,156 @@
+"""asyncmy connection pool and a versioned-SQL migrator (``NNNN_name.sql`` files, applied once, in order)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncmy
+from asyncmy.connection import Connection
+from asyncmy.pool import Pool
+
+from services.kit.settings import redact
+
+log = logging.getLogger("services.kit.mysql")
+
+MIGRATIONS_TABLE = "schema_migrations"
+_LOCK_TIMEOUT_S = 30
+
+
+@dataclass(frozen=True)
+class MysqlSettings:
+    host: str
+    port: int
+    user: str
+    password: str = field(repr=False)
+    database: str
+    pool_size: int = 10
+    connect_timeout_s: int = 3
+
+    def __repr__(self) -> str:
+        return (f"MysqlSettings(host={self.host!r}, port={self.port}, user={self.user!r}, "
+                f"password={redact(self.password)!r}, database={self.database!r})")
+
+
+async def create_pool(settings: MysqlSettings, wait_s: float = 30.0) -> Pool:
+    """A pool with one live connection, retrying for ``wait_s`` while the server is not up yet."""
+    deadline = asyncio.get_running_loop().time() + wait_s
+    while True:
+        try:
+            pool: Pool = await asyncmy.create_pool(
+                minsize=1, maxsize=settings.pool_size, pool_recycle=600,
+                host=settings.host, port=settings.port, user=settings.user,
+                password=settings.password, database=settings.database,
+                connect_timeout=settings.connect_timeout_s, autocommit=False, charset="utf8mb4",
+            )
+            return pool
+        except Exception as exc:
+            if asyncio.get_running_loop().time() >= deadline:
+                raise
+            log.warning("mysql not reachable yet (%s), retrying", type(exc).__name__)
+            await asyncio.sleep(0.5)
+
+
+@asynccontextmanager
+async def transaction(pool: Pool) -> AsyncIterator[Connection]:
+    """A connection inside a transaction: committed on success, rolled back on any error."""
+    async with pool.acquire() as conn:
+        await conn.begin()
+        try:
+            yield conn
+        except BaseException:
+            try:
+                await conn.rollback()
+            except Exception:  # the connection is broken: it is closed below
+                conn.close()
+            raise
+        await conn.commit()
+
+
+async def fetch_one(pool: Pool, sql: str, args: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
+    async with pool.acquire() as conn:
+        async with conn.cursor() as cur:
+            await cur.execute(sql, args)
+            row: tuple[Any, ...] | None = await cur.fetchone()
+        await conn.commit()
+    return row
+
+
+async def fetch_all(pool: Pool, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    async with pool.acquire() as conn:
+        async with conn.cursor() as cur:
+            await cur.execute(sql, args)
+            rows: list[tuple[Any, ...]] = list(await cur.fetchall())
+        await conn.commit()
+    return rows
+
+
+async def ping(pool: Pool) -> None:
+    """Readiness: ``SELECT 1`` on a pooled connection."""
+    row = await fetch_one(pool, "SELECT 1")
+    if row is None or row[0] != 1:
+        raise RuntimeError("unexpected answer to SELECT 1")
+
+
+def migration_files(directory: Path) -> list[Path]:
+    files = sorted(p for p in directory.glob("*.sql") if p.name[:4].isdigit())
+    versions = [p.name.split("_", 1)[0] for p in files]
+    if len(set(versions)) != len(versions):
+        raise ValueError(f"duplicate migration versions in {directory}")
+    return files
+
+
+def statements(sql: str) -> list[str]:
+    """The statements of a migration file (split on ``;`` at line ends; ``--`` comments dropped)."""
+    lines = [line for line in sql.splitlines() if not line.strip().startswith("--")]
+    return [s.strip() for s in "\n".join(lines).split(";\n") if s.strip().rstrip(";").strip()]
+
+
+async def migrate(pool: Pool, directory: Path) -> list[str]:
+    """Apply every migration of ``directory`` not yet recorded; the versions applied now.
+
+    A named lock serialises replicas that start together.
+    """
+    applied_now: list[str] = []
+    async with pool.acquire() as conn:
+        async with conn.cursor() as cur:
+            await cur.execute("SELECT GET_LOCK(%s, %s)", (f"migrate:{MIGRATIONS_TABLE}", _LOCK_TIMEOUT_S))
+            (locked,) = await cur.fetchone()
+            if locked != 1:
+                raise RuntimeError("could not take the migration lock")
+            try:
+                await cur.execute(
+                    f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} ("
+                    " version VARCHAR(32) PRIMARY KEY, name VARCHAR(255) NOT NULL,"
+                    " applied_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6))"
+                )
+                await cur.execute(f"SELECT version FROM {MIGRATIONS_TABLE}")
+                done = {row[0] for row in await cur.fetchall()}
+                for path in migration_files(directory):
+                    version = path.name.split("_", 1)[0]
+                    if version in done:
+                        continue
+                    for statement in statements(path.read_text()):
+                        await cur.execute(statement.rstrip(";"))
+                    await cur.execute(
+                        f"INSERT INTO {MIGRATIONS_TABLE} (version, name) VALUES (%s, %s)",
+                        (version, path.name),
+                    )
+                    await conn.commit()
+                    applied_now.append(version)
+                    log.info("applied migration %s", path.name)
+            finally:
+                await cur.execute("SELECT RELEASE_LOCK(%s)", (f"migrate:{MIGRATIONS_TABLE}",))
+                await cur.fetchone()
+        await conn.commit()
+    return applied_now
+
+
+async def close_pool(pool: Pool) -> None:
+    pool.close()
+    await pool.wait_closed()

@@ -1,0 +1,49 @@
+"""Typed readers for environment variables, with safe defaults (no I/O beyond ``os.environ``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+Env = Mapping[str, str]
+
+
+def _env(environ: Env | None) -> Env:
+    return os.environ if environ is None else environ
+
+
+def env_str(name: str, default: str = "", environ: Env | None = None) -> str:
+    """The value of ``name``, or ``default`` when it is unset or empty."""
+    value = _env(environ).get(name, "")
+    return value if value != "" else default
+
+
+def env_int(name: str, default: int, environ: Env | None = None) -> int:
+    raw = env_str(name, "", environ)
+    if raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def env_bool(name: str, default: bool, environ: Env | None = None) -> bool:
+    raw = env_str(name, "", environ).lower()
+    if raw == "":
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"{name} must be a boolean, got {raw!r}")
+
+
+def env_list(name: str, environ: Env | None = None) -> tuple[str, ...]:
+    """A comma-separated list; blanks dropped."""
+    return tuple(part.strip() for part in env_str(name, "", environ).split(",") if part.strip())
+
+
+def redact(value: str) -> str:
+    """What a secret looks like in a log line or a repr."""
+    return "***" if value else ""

@@ -1,0 +1,79 @@
+"""The only module that touches the notification log, the processed-events guard and SNS."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from typing import Any
+
+from services.kit import aws
+from services.notifications.schemas import Notification
+
+_FIELDS = ("event_id", "order_id", "type", "subject", "message", "total", "currency", "occurred_at",
+           "sent_at", "channel")
+
+
+class NotificationStore:
+    def __init__(self, dynamodb: Any, sns: Any, table: str, processed_table: str, topic_arn: str,
+                 processed_ttl_s: int) -> None:
+        self.dynamodb = dynamodb
+        self.sns = sns
+        self.table = table
+        self.processed_table = processed_table
+        self.topic_arn = topic_arn
+        self.processed_ttl_s = processed_ttl_s
+
+    async def check_tables(self) -> None:
+        await aws.call(self.dynamodb.describe_table, TableName=self.table)
+        await aws.call(self.dynamodb.describe_table, TableName=self.processed_table)
+
+    async def check_topic(self) -> None:
+        await aws.call(self.sns.get_topic_attributes, TopicArn=self.topic_arn)
+
+    async def already_processed(self, event_key: str) -> bool:
+        answer = await aws.call(
+            self.dynamodb.get_item, TableName=self.processed_table,
+            Key={"event_key": {"S": event_key}}, ConsistentRead=True,
+        )
+        return "Item" in answer
+
+    async def mark_processed(self, event_key: str) -> None:
+        await aws.call(
+            self.dynamodb.put_item, TableName=self.processed_table,
+            Item={"event_key": {"S": event_key},
+                  "expires_at": {"N": str(int(time.time()) + self.processed_ttl_s)}},
+        )
+
+    async def publish(self, subject: str, message: str, attributes: dict[str, str]) -> str:
+        answer = await aws.call(
+            self.sns.publish, TopicArn=self.topic_arn, Subject=subject, Message=message,
+            MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
+        )
+        return str(answer.get("MessageId", ""))
+
+    async def record(self, user_id: str, notification: Notification) -> None:
+        """Write the log entry once (a redelivered event finds it there)."""
+        item = {"user_id": {"S": user_id}, "notification_id": {"S": notification.notification_id}}
+        item.update({f: {"S": getattr(notification, f)} for f in _FIELDS})
+        with contextlib.suppress(self.dynamodb.exceptions.ConditionalCheckFailedException):
+            await aws.call(
+                self.dynamodb.put_item, TableName=self.table, Item=item,
+                ConditionExpression="attribute_not_exists(notification_id)",
+            )
+
+    async def page(self, user_id: str, limit: int, after: str | None) -> tuple[list[Notification], str | None]:
+        request: dict[str, Any] = {
+            "TableName": self.table, "KeyConditionExpression": "user_id = :u",
+            "ExpressionAttributeValues": {":u": {"S": user_id}}, "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if after:
+            request["ExclusiveStartKey"] = {"user_id": {"S": user_id}, "notification_id": {"S": after}}
+        answer = await aws.call(self.dynamodb.query, **request)
+        items = [
+            Notification(notification_id=i["notification_id"]["S"],
+                         **{f: i.get(f, {}).get("S", "") for f in _FIELDS})
+            for i in answer.get("Items", [])
+        ]
+        last = answer.get("LastEvaluatedKey")
+        return items, (last["notification_id"]["S"] if last else None)

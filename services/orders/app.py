@@ -1,0 +1,78 @@
+"""The orders service app: controllers, checks, the MySQL pool and the outbox relay."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from asyncmy.errors import InterfaceError, OperationalError
+from botocore.exceptions import BotoCoreError
+from litestar import Litestar
+from litestar.di import Provide
+
+from services.kit import aws, kafka, mysql
+from services.kit.app import build_app, openapi_config
+from services.kit.auth import caller_provider
+from services.kit.metrics import Metrics
+from services.orders.controllers import OrdersController
+from services.orders.relay import OutboxRelay
+from services.orders.service import OrderCounters, OrderService
+from services.orders.settings import Settings
+from services.orders.stock import StockLedger
+from services.orders.store import OrderStore
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    metrics = Metrics(settings.service_name)
+    counters = OrderCounters(
+        created=metrics.counter("orders_created_total", "orders placed"),
+        cancelled=metrics.counter("orders_cancelled_total", "orders cancelled"),
+        revenue=metrics.counter("orders_revenue_usd_total", "revenue of placed orders (USD)"),
+        rejected=metrics.counter("orders_rejected_total", "orders refused", ["reason"]),
+    )
+    published = metrics.counter("outbox_published_total", "outbox events published to Kafka")
+    stock = StockLedger(aws.client("dynamodb", settings.aws_region), settings.table_products)
+    holder: dict[str, OrderService] = {}
+
+    @asynccontextmanager
+    async def database_and_relay(_: Litestar) -> AsyncIterator[None]:
+        pool = await mysql.create_pool(settings.mysql)
+        relay = OutboxRelay(pool, settings.kafka, settings.relay_poll_s, settings.relay_batch, published)
+        try:
+            await mysql.migrate(pool, MIGRATIONS)
+            holder["service"] = OrderService(
+                OrderStore(pool), stock, settings.topic_orders_events, relay.wake, counters
+            )
+            relay.start()
+            yield
+        finally:
+            await relay.stop()
+            await mysql.close_pool(pool)
+
+    async def check_mysql() -> None:
+        await mysql.ping(holder["service"].store.pool)
+
+    async def check_kafka() -> None:
+        await kafka.check_reachable(settings.kafka)
+
+    def provide_orders() -> OrderService:
+        return holder["service"]
+
+    return build_app(
+        service=settings.service_name,
+        log_level=settings.log_level,
+        handlers=[OrdersController],
+        checks={"mysql": check_mysql, "dynamodb": stock.describe, "kafka": check_kafka},
+        metrics=metrics,
+        lifespan=[database_and_relay],
+        dependencies={
+            "orders": Provide(provide_orders, sync_to_thread=False),
+            "caller": Provide(caller_provider(settings.jwt_secret), sync_to_thread=False),
+        },
+        openapi=openapi_config("orders"),
+        unavailable_on=(OperationalError, InterfaceError, OSError, BotoCoreError),
+    )

@@ -1,0 +1,114 @@
+"""The outbox relay: publishes committed outbox rows to Kafka, at least once, then marks them sent.
+
+Runs as a background task of the orders process; woken right after an order commits, and polls
+otherwise. Rows are claimed with ``FOR UPDATE SKIP LOCKED`` so several replicas share the work;
+a row is marked sent only after Kafka acknowledged it (acks=all), so a crash in between publishes
+it again (consumers are idempotent by ``event_id``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from asyncmy.pool import Pool
+
+from services.kit import kafka, mysql
+from services.kit.kafka import KafkaSettings
+
+log = logging.getLogger("services.orders.relay")
+
+
+class OutboxRelay:
+    def __init__(self, pool: Pool, settings: KafkaSettings, poll_s: float, batch: int,
+                 published: Any = None) -> None:
+        self.pool = pool
+        self.settings = settings
+        self.poll_s = poll_s
+        self.batch = batch
+        self.published = published  # a prometheus Counter, or None
+        self._wake = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._producer: AIOKafkaProducer[Any, Any] | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(self._task, 10)
+        if self._producer is not None:
+            with contextlib.suppress(Exception):
+                await self._producer.stop()
+
+    async def _ensure_producer(self) -> AIOKafkaProducer[Any, Any]:
+        if self._producer is None:
+            producer = kafka.producer(self.settings)
+            try:
+                await producer.start()
+            except Exception:
+                with contextlib.suppress(Exception):
+                    await producer.stop()
+                raise
+            self._producer = producer
+        return self._producer
+
+    async def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                sent = await self.publish_batch()
+            except Exception as exc:
+                log.warning("outbox relay failed (%s); retrying", type(exc).__name__, exc_info=exc)
+                if self._producer is not None:
+                    with contextlib.suppress(Exception):
+                        await self._producer.stop()
+                    self._producer = None
+                sent = 0
+                await self._sleep(self.poll_s)
+            if sent < self.batch:
+                await self._sleep(self.poll_s)
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
+        self._wake.clear()
+
+    async def publish_batch(self) -> int:
+        """Publish one batch of pending rows; how many were published."""
+        producer = await self._ensure_producer()
+        async with mysql.transaction(self.pool) as conn, conn.cursor() as cur:
+            await cur.execute(
+                "SELECT id, topic, msg_key, payload FROM outbox WHERE sent_at IS NULL"
+                " ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
+                (self.batch,),
+            )
+            rows = await cur.fetchall()
+            if not rows:
+                return 0
+            pending = [
+                await producer.send(topic, value=payload.encode(), key=key.encode())
+                for _, topic, key, payload in rows
+            ]
+            await asyncio.gather(*pending)
+            ids = [r[0] for r in rows]
+            await cur.execute(
+                f"UPDATE outbox SET sent_at = NOW(6) WHERE id IN ({', '.join(['%s'] * len(ids))})",
+                tuple(ids),
+            )
+        if self.published is not None:
+            self.published.inc(len(rows))
+        return len(rows)
+
+    async def pending(self) -> int:
+        row = await mysql.fetch_one(self.pool, "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL")
+        return int(row[0]) if row else 0

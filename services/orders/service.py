@@ -1,0 +1,155 @@
+"""Order rules: pricing from the catalogue, reservation, ownership, idempotency, cancellation."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from asyncmy.errors import IntegrityError
+
+from services.kit.auth import Caller
+from services.kit.errors import Conflict, Invalid, NotFound, Unavailable
+from services.kit.events import (
+    ORDER_CANCELLED,
+    ORDER_CREATED,
+    EventItem,
+    OrderEvent,
+    money,
+    rfc3339,
+    utc_now,
+)
+from services.kit.pagination import decode_cursor, encode_cursor
+from services.orders.schemas import Order, OrderCreate, OrderLine, OrderPage
+from services.orders.stock import ProductMissing, Reserved, StockLedger, StockShort
+from services.orders.store import OrderStore
+
+log = logging.getLogger("services.orders")
+
+
+@dataclass
+class OrderCounters:
+    created: Any
+    cancelled: Any
+    revenue: Any
+    rejected: Any
+
+
+def requested_lines(data: OrderCreate) -> list[tuple[str, int]]:
+    """(product_id, quantity) per product, in first-seen order; duplicates are added up."""
+    if data.items is not None:
+        if data.product_id is not None or data.quantity is not None:
+            raise Invalid("send either items or a single product_id/quantity, not both")
+        raw = [(line.product_id, line.quantity) for line in data.items]
+    elif data.product_id is not None and data.quantity is not None:
+        raw = [(data.product_id, data.quantity)]
+    else:
+        raise Invalid("an order needs items: [{product_id, quantity}]")
+    merged: dict[str, int] = {}
+    for product_id, quantity in raw:
+        merged[product_id] = merged.get(product_id, 0) + quantity
+    if any(q > 1000 for q in merged.values()):
+        raise Invalid("at most 1000 units of one product per order")
+    return list(merged.items())
+
+
+def event_of(order: Order, kind: str, occurred_at: str) -> OrderEvent:
+    return OrderEvent(
+        event_id=uuid.uuid4().hex, type=kind, occurred_at=occurred_at,  # type: ignore[arg-type]
+        order_id=order.id, user_id=order.user_id,
+        items=[EventItem(product_id=i.product_id, quantity=i.quantity, unit_price=i.unit_price)
+               for i in order.items],
+        total=order.total, currency=order.currency,
+    )
+
+
+class OrderService:
+    def __init__(self, store: OrderStore, stock: StockLedger, topic: str,
+                 committed: Callable[[], None], counters: OrderCounters) -> None:
+        self.store = store
+        self.stock = stock
+        self.topic = topic
+        self.committed = committed
+        self.counters = counters
+
+    async def create(self, caller: Caller, data: OrderCreate, idempotency_key: str | None) -> Order:
+        lines = requested_lines(data)
+        if idempotency_key is not None:
+            earlier = await self.store.by_idempotency_key(caller.user_id, idempotency_key)
+            if earlier is not None:
+                return earlier
+        try:
+            reserved = await self.stock.reserve(lines)
+        except ProductMissing as exc:
+            self.counters.rejected.labels("unknown_product").inc()
+            raise NotFound(f"no such product: {exc.product_id}") from None
+        except StockShort as exc:
+            self.counters.rejected.labels("out_of_stock").inc()
+            raise Conflict(
+                f"not enough stock for product {exc.product_id}",
+                extra={"product_id": exc.product_id, "available": exc.available},
+            ) from None
+        now = utc_now()
+        order = self._priced(caller, reserved, rfc3339(now))
+        try:
+            await self.store.insert(order, now, idempotency_key, self.topic,
+                                    event_of(order, ORDER_CREATED, order.created_at))
+        except BaseException as exc:
+            await self.stock.release([(r.product_id, r.quantity) for r in reserved])
+            if isinstance(exc, IntegrityError) and idempotency_key is not None:
+                earlier = await self.store.by_idempotency_key(caller.user_id, idempotency_key)
+                if earlier is not None:
+                    return earlier
+            if isinstance(exc, Exception):
+                log.warning("order not stored, stock released (%s)", type(exc).__name__)
+                raise Unavailable("the order could not be stored; nothing was charged or reserved") from exc
+            raise
+        self.committed()
+        self.counters.created.inc()
+        self.counters.revenue.inc(float(Decimal(order.total)))
+        return order
+
+    @staticmethod
+    def _priced(caller: Caller, reserved: list[Reserved], created_at: str) -> Order:
+        items = [
+            OrderLine(product_id=r.product_id, name=r.name, quantity=r.quantity,
+                      unit_price=money(r.unit_price), line_total=money(r.unit_price * r.quantity))
+            for r in reserved
+        ]
+        total = sum((Decimal(i.line_total) for i in items), Decimal("0"))
+        currency = reserved[0].currency if reserved else "USD"
+        return Order(id=uuid.uuid4().hex, user_id=caller.user_id, status="created", items=items,
+                     total=money(total), currency=currency, created_at=created_at, updated_at=created_at)
+
+    async def get(self, caller: Caller, order_id: str) -> Order:
+        order = await self.store.get(order_id)
+        if order is None or (order.user_id != caller.user_id and not caller.is_admin):
+            raise NotFound("no such order")
+        return order
+
+    async def page(self, caller: Caller, limit: int, cursor: str | None, user_id: str | None) -> OrderPage:
+        position = decode_cursor(cursor)
+        before = position.get("seq") if position else None
+        if position is not None and not isinstance(before, int):
+            raise Invalid("the cursor is not valid")
+        owner = (user_id if caller.is_admin else caller.user_id)
+        orders, next_seq = await self.store.page(owner, before, limit)
+        return OrderPage(items=orders, next_cursor=None if next_seq is None else encode_cursor({"seq": next_seq}))
+
+    async def cancel(self, caller: Caller, order_id: str) -> Order:
+        await self.get(caller, order_id)  # 404 for someone else's order
+        now = utc_now()
+        outcome, order = await self.store.cancel(
+            order_id, now, self.topic, lambda o: event_of(o, ORDER_CANCELLED, rfc3339(now))
+        )
+        if outcome == "missing" or order is None:
+            raise NotFound("no such order")
+        if outcome == "not-cancellable":
+            raise Conflict(f"the order is {order.status} and cannot be cancelled")
+        self.committed()
+        await self.stock.release([(i.product_id, i.quantity) for i in order.items])
+        self.counters.cancelled.inc()
+        return order

@@ -1,0 +1,138 @@
+"""The only module that touches the orders database: orders, lines, and the outbox rows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from asyncmy.connection import Connection
+from asyncmy.pool import Pool
+
+from services.kit import mysql
+from services.kit.events import OrderEvent, encode, money, rfc3339
+from services.orders.schemas import Order, OrderLine
+
+_ORDER_COLUMNS = "id, user_id, status, total, currency, created_at, updated_at, seq"
+
+
+def _naive(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=None)
+
+
+async def insert_outbox(cur: Any, topic: str, event: OrderEvent) -> None:
+    """The outbox row of ``event``: written in the caller's transaction, published by the relay."""
+    await cur.execute(
+        "INSERT INTO outbox (event_id, topic, msg_key, payload, created_at) VALUES (%s, %s, %s, %s, NOW(6))",
+        (event.event_id, topic, event.order_id, encode(event).decode()),
+    )
+
+
+class OrderStore:
+    def __init__(self, pool: Pool) -> None:
+        self.pool = pool
+
+    async def insert(self, order: Order, created: datetime, idempotency_key: str | None,
+                     topic: str, event: OrderEvent) -> None:
+        """The order, its lines and its event in one transaction."""
+        async with mysql.transaction(self.pool) as conn, conn.cursor() as cur:
+            await cur.execute(
+                "INSERT INTO orders (id, user_id, status, total, currency, idempotency_key, created_at,"
+                " updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                (order.id, order.user_id, order.status, Decimal(order.total), order.currency,
+                 idempotency_key, _naive(created), _naive(created)),
+            )
+            await cur.executemany(
+                "INSERT INTO order_items (order_id, line, product_id, name, quantity, unit_price, line_total)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                [(order.id, n, line.product_id, line.name, line.quantity, Decimal(line.unit_price),
+                  Decimal(line.line_total)) for n, line in enumerate(order.items)],
+            )
+            await insert_outbox(cur, topic, event)
+
+    async def by_idempotency_key(self, user_id: str, key: str) -> Order | None:
+        row = await mysql.fetch_one(
+            self.pool,
+            f"SELECT {_ORDER_COLUMNS} FROM orders WHERE user_id = %s AND idempotency_key = %s",
+            (user_id, key),
+        )
+        return None if row is None else (await self._with_lines([row]))[0]
+
+    async def get(self, order_id: str) -> Order | None:
+        row = await mysql.fetch_one(
+            self.pool, f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = %s", (order_id,)
+        )
+        return None if row is None else (await self._with_lines([row]))[0]
+
+    async def page(self, user_id: str | None, before_seq: int | None, limit: int) -> tuple[list[Order], int | None]:
+        """Newest first; the seq to continue from (or None)."""
+        where: list[str] = []
+        args: list[object] = []
+        if user_id is not None:
+            where.append("user_id = %s")
+            args.append(user_id)
+        if before_seq is not None:
+            where.append("seq < %s")
+            args.append(before_seq)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        rows = await mysql.fetch_all(
+            self.pool, f"SELECT {_ORDER_COLUMNS} FROM orders {clause} ORDER BY seq DESC LIMIT %s",
+            (*args, limit + 1),
+        )
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return await self._with_lines(rows), (rows[-1][7] if more and rows else None)
+
+    async def cancel(self, order_id: str, now: datetime, topic: str,
+                     make_event: Any) -> tuple[str, Order | None]:
+        """("cancelled", order) / ("not-cancellable", order) / ("missing", None), event in the same transaction."""
+        async with mysql.transaction(self.pool) as conn, conn.cursor() as cur:
+            await cur.execute(f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = %s FOR UPDATE", (order_id,))
+            row = await cur.fetchone()
+            if row is None:
+                return "missing", None
+            order = (await self._lines_on(conn, [row]))[0]
+            if order.status != "created":
+                return "not-cancellable", order
+            await cur.execute(
+                "UPDATE orders SET status = 'cancelled', updated_at = %s WHERE id = %s",
+                (_naive(now), order_id),
+            )
+            cancelled = Order(
+                id=order.id, user_id=order.user_id, status="cancelled", items=order.items,
+                total=order.total, currency=order.currency, created_at=order.created_at,
+                updated_at=rfc3339(now),
+            )
+            await insert_outbox(cur, topic, make_event(cancelled))
+        return "cancelled", cancelled
+
+    async def _with_lines(self, rows: list[tuple[Any, ...]]) -> list[Order]:
+        if not rows:
+            return []
+        async with self.pool.acquire() as conn:
+            orders = await self._lines_on(conn, rows)
+            await conn.commit()
+        return orders
+
+    @staticmethod
+    async def _lines_on(conn: Connection, rows: list[tuple[Any, ...]]) -> list[Order]:
+        ids = [r[0] for r in rows]
+        lines: dict[str, list[OrderLine]] = {i: [] for i in ids}
+        async with conn.cursor() as cur:
+            await cur.execute(
+                "SELECT order_id, product_id, name, quantity, unit_price, line_total FROM order_items"
+                f" WHERE order_id IN ({', '.join(['%s'] * len(ids))}) ORDER BY order_id, line",
+                tuple(ids),
+            )
+            for oid, pid, name, qty, unit, total in await cur.fetchall():
+                lines[oid].append(OrderLine(product_id=pid, name=name, quantity=int(qty),
+                                            unit_price=money(unit), line_total=money(total)))
+        return [
+            Order(id=r[0], user_id=r[1], status=r[2], items=lines[r[0]], total=money(r[3]),
+                  currency=r[4], created_at=rfc3339(_utc(r[5])), updated_at=rfc3339(_utc(r[6])))
+            for r in rows
+        ]
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC)

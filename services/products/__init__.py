@@ -1,0 +1,1 @@
+"""The products service: the catalogue with stock, in DynamoDB."""

@@ -1,0 +1,39 @@
+"""The products service app: explicit controllers, checks and clients."""
+
+from __future__ import annotations
+
+from botocore.exceptions import BotoCoreError
+from litestar import Litestar
+from litestar.di import Provide
+
+from services.kit import aws
+from services.kit.app import build_app, openapi_config
+from services.kit.auth import caller_provider
+from services.kit.metrics import Metrics
+from services.products.controllers import ProductsController
+from services.products.service import ProductService
+from services.products.settings import Settings
+from services.products.store import ProductStore
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    store = ProductStore(aws.client("dynamodb", settings.aws_region), settings.table_products)
+    service = ProductService(store, settings.cache_ttl_s)
+
+    def provide_products() -> ProductService:
+        return service
+
+    return build_app(
+        service=settings.service_name,
+        log_level=settings.log_level,
+        handlers=[ProductsController],
+        checks={"dynamodb": store.describe},
+        metrics=Metrics(settings.service_name),
+        dependencies={
+            "products": Provide(provide_products, sync_to_thread=False),
+            "caller": Provide(caller_provider(settings.jwt_secret), sync_to_thread=False),
+        },
+        openapi=openapi_config("products"),
+        unavailable_on=(BotoCoreError,),
+    )

@@ -1,0 +1,1 @@
+"""The users service: registration, login (argon2), profiles, admin listing (MySQL)."""

@@ -1,0 +1,3 @@
+from services.kit.serve import serve
+
+serve("services.users.app:create_app")

@@ -1,0 +1,61 @@
+"""The users service app: explicit controllers, checks and lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from asyncmy.errors import InterfaceError, OperationalError
+from litestar import Litestar
+from litestar.di import Provide
+
+from services.kit import mysql
+from services.kit.app import build_app, openapi_config
+from services.kit.auth import caller_provider
+from services.kit.metrics import Metrics
+from services.users.controllers import AuthController, UsersController
+from services.users.service import UserService
+from services.users.settings import Settings
+from services.users.store import UserStore
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    metrics = Metrics(settings.service_name)
+    holder: dict[str, UserService] = {}
+
+    @asynccontextmanager
+    async def database(_: Litestar) -> AsyncIterator[None]:
+        pool = await mysql.create_pool(settings.mysql)
+        try:
+            await mysql.migrate(pool, MIGRATIONS)
+            service = UserService(UserStore(pool), settings.jwt_secret, settings.token_ttl_s)
+            await service.seed_admin(settings.admin_email, settings.admin_password)
+            holder["service"] = service
+            yield
+        finally:
+            await mysql.close_pool(pool)
+
+    async def check_mysql() -> None:
+        await mysql.ping(holder["service"].store.pool)
+
+    def provide_users() -> UserService:
+        return holder["service"]
+
+    return build_app(
+        service=settings.service_name,
+        log_level=settings.log_level,
+        handlers=[UsersController, AuthController],
+        checks={"mysql": check_mysql},
+        metrics=metrics,
+        lifespan=[database],
+        dependencies={
+            "users": Provide(provide_users, sync_to_thread=False),
+            "caller": Provide(caller_provider(settings.jwt_secret), sync_to_thread=False),
+        },
+        openapi=openapi_config("users"),
+        unavailable_on=(OperationalError, InterfaceError, OSError),
+    )

@@ -1,0 +1,106 @@
+"""Account rules: registration, login, the seeded admin, who may read whom."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import anyio.to_thread
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from services.kit.auth import Caller, issue_token
+from services.kit.errors import Conflict, Forbidden, NotFound, Unauthorized
+from services.kit.events import utc_now
+from services.kit.pagination import decode_cursor, encode_cursor
+from services.users.schemas import LoginRequest, TokenResponse, User, UserCreate, UserPage
+from services.users.store import EmailTaken, UserStore
+
+log = logging.getLogger("services.users")
+
+# OWASP's argon2id baseline (19 MiB, 2 passes, 1 lane): strong, and cheap enough to register in tests.
+HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+_DUMMY_HASH = HASHER.hash("timing-equaliser")
+_HASH_LIMITER = anyio.CapacityLimiter(2)
+
+
+async def hash_password(password: str) -> str:
+    return await anyio.to_thread.run_sync(HASHER.hash, password, limiter=_HASH_LIMITER)
+
+
+async def verify_password(password_hash: str, password: str) -> bool:
+    def verify() -> bool:
+        try:
+            return HASHER.verify(password_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    return await anyio.to_thread.run_sync(verify, limiter=_HASH_LIMITER)
+
+
+class UserService:
+    def __init__(self, store: UserStore, jwt_secret: str, token_ttl_s: int) -> None:
+        self.store = store
+        self.jwt_secret = jwt_secret
+        self.token_ttl_s = token_ttl_s
+
+    async def register(self, data: UserCreate, role: str = "user") -> User:
+        now = utc_now()
+        user = User(
+            id=uuid.uuid4().hex, name=data.name.strip() or data.name, email=data.email.strip().lower(),
+            role=role, created_at="",
+        )
+        try:
+            await self.store.insert(user, await hash_password(data.password), now)
+        except EmailTaken:
+            raise Conflict("an account with this e-mail exists") from None
+        stored = await self.store.by_id(user.id)
+        assert stored is not None
+        return stored
+
+    async def login(self, data: LoginRequest) -> TokenResponse:
+        found = await self.store.credentials(data.email.strip().lower())
+        if found is None:
+            await verify_password(_DUMMY_HASH, data.password)  # same cost as a real check
+            raise Unauthorized("wrong e-mail or password")
+        user, password_hash = found
+        if not await verify_password(password_hash, data.password):
+            raise Unauthorized("wrong e-mail or password")
+        if HASHER.check_needs_rehash(password_hash):
+            await self.store.set_password_hash(user.id, await hash_password(data.password))
+        caller = Caller(user_id=user.id, email=user.email, role=user.role)
+        return TokenResponse(
+            access_token=issue_token(self.jwt_secret, caller, self.token_ttl_s),
+            token_type="bearer", expires_in=self.token_ttl_s,
+        )
+
+    async def get(self, caller: Caller, user_id: str) -> User:
+        if caller.user_id != user_id and not caller.is_admin:
+            raise NotFound("no such user")
+        user = await self.store.by_id(user_id)
+        if user is None:
+            raise NotFound("no such user")
+        return user
+
+    async def list(self, caller: Caller, limit: int, cursor: str | None) -> UserPage:
+        if not caller.is_admin:
+            raise Forbidden("listing users is for administrators")
+        position = decode_cursor(cursor)
+        after = position.get("seq") if position else None
+        users, next_seq = await self.store.page(after if isinstance(after, int) else None, limit)
+        next_cursor = None if next_seq is None else encode_cursor({"seq": next_seq})
+        return UserPage(items=users, next_cursor=next_cursor)
+
+    async def seed_admin(self, email: str, password: str) -> None:
+        """Create the admin account from the environment if it does not exist yet."""
+        if not email or not password:
+            log.warning("ADMIN_EMAIL/ADMIN_PASSWORD unset: no admin account seeded")
+            return
+        if await self.store.credentials(email.strip().lower()) is not None:
+            return
+        try:
+            admin = UserCreate(name="Administrator", email=email, password=password)
+            await self.register(admin, role="admin")
+            log.info("seeded the admin account")
+        except Conflict:
+            pass  # another replica seeded it first
