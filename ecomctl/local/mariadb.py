@@ -8,8 +8,8 @@ import shutil
 import subprocess
 from collections.abc import Callable
 
-from ecomctl.errors import PrerequisiteError, StartupError
-from ecomctl.local import probes
+from ecomctl.errors import StartupError
+from ecomctl.local import probes, system
 from ecomctl.local.context import HOST, LocalContext
 from ecomctl.local.spec import STAGE_STORES, ComponentSpec
 from ecomctl.wiring import mysql_user
@@ -18,17 +18,8 @@ NAME = "mariadb"
 
 
 def binaries() -> tuple[str, str] | None:
-    server = shutil.which("mariadbd") or _sbin("mariadbd")
-    install = shutil.which("mariadb-install-db") or _sbin("mariadb-install-db")
+    server, install = system.which("mariadbd"), system.which("mariadb-install-db")
     return (server, install) if server and install else None
-
-
-def _sbin(name: str) -> str | None:
-    for folder in ("/usr/sbin", "/usr/bin", "/usr/local/bin", "/opt/homebrew/bin"):
-        path = os.path.join(folder, name)
-        if os.access(path, os.X_OK):
-            return path
-    return None
 
 
 def install_hint() -> str:
@@ -37,24 +28,10 @@ def install_hint() -> str:
 
 def ensure_installed(progress: Callable[[str], None]) -> tuple[str, str]:
     """The server and installer binaries, installing Debian's package when missing (as root)."""
-    found = binaries()
-    if found:
-        return found
-    apt = shutil.which("apt-get")
-    if apt is None or os.geteuid() != 0:
-        raise PrerequisiteError("MariaDB is not installed", hint=install_hint())
-    progress("installing MariaDB from Debian packages (once, ~20 s)")
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    cmd = [apt, "install", "-y", "-q", "--no-install-recommends", "mariadb-server"]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
-    if proc.returncode != 0:  # the package lists may be missing on a new machine
-        subprocess.run([apt, "update", "-q"], env=env, capture_output=True, timeout=900)
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
-    found = binaries()
-    if proc.returncode != 0 or not found:
-        tail = "\n".join(proc.stderr.strip().splitlines()[-10:])
-        raise PrerequisiteError("could not install MariaDB", hint=install_hint(), details=tail)
-    return found
+    server, install = system.ensure_commands(
+        ("mariadbd", "mariadb-install-db"), "mariadb-server", install_hint(), progress
+    )
+    return server, install
 
 
 def prepare(ctx: LocalContext, progress: Callable[[str], None]) -> None:

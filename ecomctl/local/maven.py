@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ecomctl.errors import PrerequisiteError
+from ecomctl.local import system
 
 
 @dataclass(frozen=True)
@@ -41,12 +42,9 @@ def resolve(
     target = cache_dir / "jars" / f"{name}-{key}"
     if (target / ".complete").exists():
         return target
-    mvn = shutil.which("mvn")
-    if mvn is None:
-        raise PrerequisiteError(
-            f"Maven is needed once to fetch the {name} jars from Maven Central",
-            hint="apt-get install -y maven (macOS: brew install maven)",
-        )
+    (mvn,) = system.ensure_commands(
+        ("mvn",), "maven", "apt-get install -y maven (macOS: brew install maven)", progress
+    )
     progress(f"fetching {name} jars from Maven Central (once)")
     pom = (
         '<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>'
