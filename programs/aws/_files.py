@@ -1,0 +1,125 @@
+"""The private data bucket and the Lambda file processor built from the very handler files the
+local runtime runs (``services/file_processor/``); their content hash drives the updates."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+
+from ecomctl.topology import Bucket, Topology, Worker
+from programs.config import ProgramConfig
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+HANDLER_PACKAGE = "services.file_processor"
+LAMBDA_RUNTIME = "python3.11"
+
+
+def handler_files(root: Path = REPO_ROOT, package: str = HANDLER_PACKAGE) -> dict[str, Path]:
+    """Archive path -> file: the handler package's ``.py`` files and its parent packages' ``__init__``."""
+    parts = package.split(".")
+    files: dict[str, Path] = {}
+    for depth in range(1, len(parts)):
+        init = root.joinpath(*parts[:depth], "__init__.py")
+        if init.is_file():
+            files[init.relative_to(root).as_posix()] = init
+    pkg_dir = root.joinpath(*parts)
+    for path in sorted(pkg_dir.rglob("*.py")) if pkg_dir.is_dir() else []:
+        if "__pycache__" not in path.parts:
+            files[path.relative_to(root).as_posix()] = path
+    return files
+
+
+def source_hash(files: Mapping[str, Path]) -> str:
+    """base64(sha256) over each archive path and its bytes, in path order."""
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + files[name].read_bytes() + b"\0")
+    return base64.b64encode(digest.digest()).decode()
+
+
+@dataclass(frozen=True)
+class Files:
+    buckets: dict[str, aws.s3.Bucket]
+    function: aws.lambda_.Function
+    role: aws.iam.Role
+    source_hash: str
+
+
+def _bucket(cfg: ProgramConfig, b: Bucket, suffix: pulumi.Input[str], kms_key: aws.kms.Key,
+            opts: pulumi.ResourceOptions) -> aws.s3.Bucket:
+    name = f"{cfg.prefix}-{b.name}"
+    bucket = aws.s3.Bucket(name, bucket=pulumi.Output.concat(cfg.physical_name(b.name), "-", suffix),
+                           force_destroy=not cfg.production, opts=opts)
+    aws.s3.BucketPublicAccessBlock(name, bucket=bucket.id, block_public_acls=True, block_public_policy=True,
+                                   ignore_public_acls=True, restrict_public_buckets=True, opts=opts)
+    aws.s3.BucketOwnershipControls(name, bucket=bucket.id, rule={"object_ownership": "BucketOwnerEnforced"},
+                                   opts=opts)
+    aws.s3.BucketServerSideEncryptionConfiguration(name, bucket=bucket.id, rules=[{
+        "apply_server_side_encryption_by_default": {"sse_algorithm": "aws:kms",
+                                                     "kms_master_key_id": kms_key.arn},
+        "bucket_key_enabled": True}], opts=opts)
+    aws.s3.BucketVersioning(name, bucket=bucket.id, versioning_configuration={"status": "Enabled"}, opts=opts)
+    rules: list[aws.s3.BucketLifecycleConfigurationRuleArgsDict] = [
+        {"id": "abort-incomplete-uploads", "status": "Enabled", "filter": {},
+         "abort_incomplete_multipart_upload": {"days_after_initiation": 1}},
+        {"id": "expire-old-versions", "status": "Enabled", "filter": {},
+         "noncurrent_version_expiration": {"noncurrent_days": 30}},
+    ]
+    rules += [{"id": f"tier-{p.strip('/')}", "status": "Enabled", "filter": {"prefix": p},
+               "transitions": [{"days": 30, "storage_class": "STANDARD_IA"}]} for p in b.prefixes]
+    aws.s3.BucketLifecycleConfiguration(name, bucket=bucket.id, rules=rules, opts=opts)
+    if cfg.cors_origin:
+        aws.s3.BucketCorsConfiguration(name, bucket=bucket.id, cors_rules=[{
+            "allowed_methods": ["POST", "GET"], "allowed_origins": [cfg.cors_origin],
+            "allowed_headers": ["*"], "expose_headers": ["ETag"], "max_age_seconds": 3000}], opts=opts)
+    aws.s3.BucketPolicy(name, bucket=bucket.id, policy=bucket.arn.apply(lambda arn: json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+            "Resource": [arn, f"{arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]})),
+        opts=opts)
+    return bucket
+
+
+def build_files(topology: Topology, cfg: ProgramConfig, suffix: pulumi.Input[str], kms_key: aws.kms.Key,
+                env: Mapping[str, pulumi.Input[str]], worker: Worker, role: aws.iam.Role,
+                account_id: pulumi.Input[str], opts: pulumi.ResourceOptions) -> Files:
+    buckets = {b.name: _bucket(cfg, b, suffix, kms_key, opts) for b in topology.buckets}
+    files = handler_files()
+    code_hash = source_hash(files)
+    aws.iam.RolePolicyAttachment(f"{cfg.prefix}-{worker.name}-logs", role=role.name,
+                                 policy_arn="arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+                                 opts=opts)
+    function = aws.lambda_.Function(
+        f"{cfg.prefix}-{worker.name}",
+        name=cfg.physical_name(worker.name),
+        runtime=LAMBDA_RUNTIME,
+        handler=f"{HANDLER_PACKAGE}.handler.handler",
+        role=role.arn,
+        code=pulumi.AssetArchive({name: pulumi.FileAsset(str(path)) for name, path in files.items()}),
+        source_code_hash=code_hash,
+        timeout=60,
+        memory_size=256,
+        environment={"variables": dict(env)},
+        tracing_config={"mode": "Active"},
+        opts=opts,
+    )
+    for b in topology.buckets:
+        if b.name not in worker.buckets or not b.notify_queue:
+            continue
+        bucket = buckets[b.name]
+        permission = aws.lambda_.Permission(
+            f"{cfg.prefix}-{b.name}-invoke", action="lambda:InvokeFunction", function=function.name,
+            principal="s3.amazonaws.com", source_arn=bucket.arn, source_account=account_id, opts=opts)
+        aws.s3.BucketNotification(
+            f"{cfg.prefix}-{b.name}", bucket=bucket.id,
+            lambda_functions=[{"lambda_function_arn": function.arn, "events": ["s3:ObjectCreated:*"],
+                               "filter_prefix": b.notify_prefix}],
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[permission])))
+    return Files(buckets, function, role, code_hash)

@@ -1,0 +1,174 @@
+"""The Kubernetes program (on EKS): namespaces, config and secrets from the AWS outputs, the
+workloads from ``programs.manifests``, metrics-server, kube-prometheus-stack (ServiceMonitors,
+the Grafana dashboard), Argo CD and its Application, the MySQL bootstrap Job.
+
+Runs after the AWS stage: ``upstream`` holds its resolved outputs (``aws.<output>``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from ecomctl.topology import TOPOLOGY, Topology
+from ecomctl.wiring import mysql_user, service_env
+from programs import manifests as m
+from programs.config import ProgramConfig
+from programs.endpoints import cloud_endpoints
+
+CHARTS: dict[str, tuple[str, str, str]] = {  # release -> (chart, version, repository)
+    "metrics-server": ("metrics-server", "3.13.0", "https://kubernetes-sigs.github.io/metrics-server/"),
+    "kube-prometheus-stack": ("kube-prometheus-stack", "79.5.0",
+                              "https://prometheus-community.github.io/helm-charts"),
+    "argo-cd": ("argo-cd", "9.1.3", "https://argoproj.github.io/argo-helm"),
+}
+_TYPED: dict[tuple[str, str], Any] = {
+    ("v1", "Namespace"): k8s.core.v1.Namespace,
+    ("v1", "ServiceAccount"): k8s.core.v1.ServiceAccount,
+    ("v1", "ConfigMap"): k8s.core.v1.ConfigMap,
+    ("v1", "Secret"): k8s.core.v1.Secret,
+    ("v1", "Service"): k8s.core.v1.Service,
+    ("apps/v1", "Deployment"): k8s.apps.v1.Deployment,
+    ("autoscaling/v2", "HorizontalPodAutoscaler"): k8s.autoscaling.v2.HorizontalPodAutoscaler,
+    ("policy/v1", "PodDisruptionBudget"): k8s.policy.v1.PodDisruptionBudget,
+    ("networking.k8s.io/v1", "NetworkPolicy"): k8s.networking.v1.NetworkPolicy,
+    ("batch/v1", "Job"): k8s.batch.v1.Job,
+}
+_TOP_LEVEL = {"data": "data", "stringData": "string_data", "spec": "spec", "type": "type",
+              "automountServiceAccountToken": "automount_service_account_token"}
+
+
+def apply_object(obj: Mapping[str, Any], opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
+    """Create one object dict as a typed resource (a CustomResource for CRD kinds)."""
+    md = obj["metadata"]
+    name = f"{obj['kind'].lower()}-{md.get('namespace', 'cluster')}-{md['name']}"
+    ctor = _TYPED.get((obj["apiVersion"], obj["kind"]))
+    if ctor is None:
+        return k8s.apiextensions.CustomResource(name, api_version=obj["apiVersion"], kind=obj["kind"],
+                                                metadata=md, spec=obj.get("spec"), opts=opts)
+    kwargs = {py: obj[key] for key, py in _TOP_LEVEL.items() if key in obj}
+    resource: pulumi.CustomResource = ctor(name, metadata=md, opts=opts, **kwargs)
+    return resource
+
+
+def _secret_object(name: str, namespace: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+            "metadata": {"name": name, "namespace": namespace, "labels": {"app.kubernetes.io/part-of": "ecomctl"}},
+            "stringData": dict(data)}
+
+
+def stack_config_objects(topology: Topology, cfg: ProgramConfig, upstream: Mapping[str, Any],
+                         values: m.ManifestValues) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
+    """(ConfigMaps, Secrets) per service from the AWS outputs, and the MySQL bootstrap Secret."""
+    endpoints = cloud_endpoints(
+        topology, cfg, namespace=values.namespace,
+        mysql_host=upstream["aws.rds_endpoint"], mysql_port=upstream.get("aws.rds_port", 3306),
+        database_passwords=upstream["aws.mysql_passwords"],
+        kafka_bootstrap=upstream["aws.msk_bootstrap_brokers_sasl_scram"],
+        kafka_username=upstream["aws.kafka_username"], kafka_password=upstream["aws.kafka_password"],
+        queue_urls=upstream.get("aws.queue_urls", {}), sns_topic_arns=upstream["aws.sns_topic_arns"],
+        physical_names={**upstream["aws.table_names"], **upstream["aws.bucket_names"]},
+        jwt_secret=upstream["aws.jwt_secret"], admin_email=upstream["aws.admin_email"],
+        admin_password=upstream["aws.admin_password"])
+    configs: list[dict[str, Any]] = []
+    secrets: list[dict[str, Any]] = []
+    for service in topology.services:
+        config, secret = m.split_env(service_env(service, endpoints, topology))
+        configs.append({"apiVersion": "v1", "kind": "ConfigMap",
+                        "metadata": {"name": values.config_name(service.name), "namespace": values.namespace,
+                                     "labels": m.labels(service.name)},
+                        "data": {k: str(v) for k, v in config.items()}})
+        secrets.append(_secret_object(values.secret_name(service.name), values.namespace,
+                                      {k: str(v) for k, v in secret.items()}))
+    passwords: Mapping[str, str] = upstream["aws.mysql_passwords"]
+    sql = "".join(f"SET @pw_{db} = '{passwords[db]}';\n" for db in sorted(passwords))
+    sql += m.mysql_bootstrap_sql({d.name: mysql_user(d.name) for d in topology.databases})
+    bootstrap = _secret_object("mysql-bootstrap", values.namespace, {
+        "MYSQL_HOST": str(upstream["aws.rds_endpoint"]), "MYSQL_PORT": str(upstream.get("aws.rds_port", 3306)),
+        "MYSQL_USER": str(upstream["aws.rds_master_username"]),
+        "MYSQL_PWD": str(upstream["aws.rds_master_password"]), "bootstrap.sql": sql})
+    return configs, secrets, bootstrap
+
+
+def manifest_values(cfg: ProgramConfig, upstream: Mapping[str, Any]) -> m.ManifestValues:
+    return m.ManifestValues(
+        image_repositories=dict(upstream["aws.ecr_repositories"]),
+        image_tag=str(upstream.get("aws.image_tag") or cfg.image_tag),
+        vpc_cidr=str(upstream.get("aws.vpc_cidr") or cfg.vpc_cidr),
+        role_arns=dict(upstream.get("aws.service_role_arns", {})),
+        admin_cidrs=cfg.admin_cidrs,
+        gitops_repo_url=cfg.gitops_repo_url, gitops_revision=cfg.gitops_revision, gitops_path=cfg.gitops_path)
+
+
+def _release(key: str, namespace: str, values: Mapping[str, Any], opts: pulumi.ResourceOptions) -> k8s.helm.v3.Release:
+    chart, version, repo = CHARTS[key]
+    return k8s.helm.v3.Release(key, name=key, chart=chart, version=version, namespace=namespace,
+                               repository_opts={"repo": repo}, values=dict(values), atomic=True,
+                               cleanup_on_fail=True, timeout=900, opts=opts)
+
+
+def prometheus_values(upstream: Mapping[str, Any]) -> dict[str, Any]:
+    """kube-prometheus-stack: pick up every ServiceMonitor and dashboard; scrape MSK's exporters."""
+    brokers = [b.rsplit(":", 1)[0] for b in str(upstream.get("aws.msk_bootstrap_brokers_sasl_scram", "")).split(",")
+               if b]
+    return {
+        "prometheus": {"prometheusSpec": {
+            "serviceMonitorSelectorNilUsesHelmValues": False,
+            "retention": "7d",
+            "additionalScrapeConfigs": [
+                {"job_name": "msk-jmx", "static_configs": [{"targets": [f"{h}:11001" for h in brokers]}]},
+                {"job_name": "msk-node", "static_configs": [{"targets": [f"{h}:11002" for h in brokers]}]},
+            ],
+        }},
+        "grafana": {"sidecar": {"dashboards": {"enabled": True, "label": "grafana_dashboard",
+                                               "searchNamespace": "ALL"}},
+                    "defaultDashboardsEnabled": True},
+    }
+
+
+def _status_url(svc: pulumi.CustomResource, scheme: str) -> pulumi.Output[str]:
+    def url(status: Any) -> str:
+        ingress = (getattr(getattr(status, "load_balancer", None), "ingress", None) or []) if status else []
+        host = (getattr(ingress[0], "hostname", None) or getattr(ingress[0], "ip", None)) if ingress else None
+        return f"{scheme}://{host}" if host else ""
+    return svc.status.apply(url)  # type: ignore[attr-defined, no-any-return]
+
+
+def k8s_program(cfg: ProgramConfig, upstream: Mapping[str, Any], topology: Topology = TOPOLOGY) -> None:
+    """Stage ``k8s``: everything in the cluster, then the URLs the operator needs."""
+    provider = k8s.Provider(f"{cfg.prefix}-k8s", kubeconfig=upstream["aws.kubeconfig"],
+                            enable_server_side_apply=True)
+    opts = pulumi.ResourceOptions(provider=provider)
+    values = manifest_values(cfg, upstream)
+    namespaces = [apply_object(m.namespace(ns), opts)
+                  for ns in (values.namespace, values.monitoring_namespace, values.argocd_namespace)]
+    in_ns = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=namespaces))
+    metrics = _release("metrics-server", "kube-system", {"args": ["--kubelet-preferred-address-types=InternalIP"]},
+                       opts)
+    monitoring = _release("kube-prometheus-stack", values.monitoring_namespace, prometheus_values(upstream), in_ns)
+    argocd = _release("argo-cd", values.argocd_namespace, {"configs": {"params": {"server.insecure": False}}}, in_ns)
+    configs, secrets, bootstrap = stack_config_objects(topology, cfg, upstream, values)
+    config_resources = [apply_object(o, in_ns) for o in configs + secrets]
+    bootstrap_deps = [apply_object(bootstrap, in_ns), apply_object(m.mysql_bootstrap_policy(values), in_ns)]
+    job = apply_object(m.mysql_bootstrap_job("mysql-bootstrap", "mysql-bootstrap", values),
+                       pulumi.ResourceOptions.merge(in_ns, pulumi.ResourceOptions(depends_on=bootstrap_deps)))
+    workload_deps: Sequence[pulumi.Resource] = [*config_resources, job, monitoring, metrics]
+    workload_opts = pulumi.ResourceOptions.merge(in_ns, pulumi.ResourceOptions(depends_on=list(workload_deps)))
+    created = {f"{o['kind']}/{o['metadata']['name']}": apply_object(o, workload_opts)
+               for o in m.platform_objects(topology, values)}
+    entries = [apply_object(o, pulumi.ResourceOptions.merge(in_ns, pulumi.ResourceOptions(
+        depends_on=[monitoring, argocd]))) for o in m.admin_entries(values)]
+    apply_object(m.argocd_application(topology, values),
+                 pulumi.ResourceOptions.merge(in_ns, pulumi.ResourceOptions(depends_on=[argocd])))
+    gateway = topology.service(topology.gateway)
+    pulumi.export("namespace", values.namespace)
+    public_entry = created[f"Service/{gateway.name}-public"]
+    pulumi.export("storefront_url", pulumi.Output.from_input(f"https://{cfg.storefront_domain}")
+                  if cfg.storefront_domain else _status_url(public_entry, "http"))
+    pulumi.export("storefront_load_balancer", _status_url(public_entry, "http"))
+    pulumi.export("grafana_url", _status_url(entries[0], "http"))
+    pulumi.export("argocd_url", _status_url(entries[1], "https"))
+    pulumi.export("cluster_name", upstream.get("aws.cluster_name", ""))
