@@ -48,7 +48,7 @@ class CloudSettings:
     stack: str
     stack_dir: Path
     backend_url: str
-    passphrase: str = field(repr=False)
+    passphrase_env: str | None = field(default=None, repr=False)
     secrets_provider: str = "passphrase"
 
     @classmethod
@@ -62,14 +62,17 @@ class CloudSettings:
         state_root = _state_root(env)
         stack_dir = state_root / stack
         backend = env.get("PULUMI_BACKEND_URL") or (state_root / "pulumi-backend").as_uri()
-        passphrase = env.get("PULUMI_CONFIG_PASSPHRASE") or _stored_passphrase(stack_dir / "passphrase")
         return cls(
             stack=stack,
             stack_dir=stack_dir,
             backend_url=backend,
-            passphrase=passphrase,
+            passphrase_env=env.get("PULUMI_CONFIG_PASSPHRASE") or None,
             secrets_provider=env.get("ECOMCTL_SECRETS_PROVIDER") or "passphrase",
         )
+
+    def passphrase(self) -> str:
+        """``PULUMI_CONFIG_PASSPHRASE``, else the stack's own, generated on first use (0600)."""
+        return self.passphrase_env or _stored_passphrase(self.stack_dir / "passphrase")
 
     def work_dir(self, stage: str) -> Path:
         return self.stack_dir / "pulumi" / stage
@@ -78,7 +81,7 @@ class CloudSettings:
         """What every ``pulumi`` process of this stack gets (on top of our own environment)."""
         env = {"PULUMI_BACKEND_URL": self.backend_url, "PULUMI_SKIP_UPDATE_CHECK": "true"}
         if self.secrets_provider == "passphrase":
-            env["PULUMI_CONFIG_PASSPHRASE"] = self.passphrase
+            env["PULUMI_CONFIG_PASSPHRASE"] = self.passphrase()
         return env
 
 
