@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ecomctl.local import probes
 from ecomctl.local.context import HOST, LocalContext
-from ecomctl.local.spec import STAGE_APPS, ComponentSpec, ProbeResult
+from ecomctl.local.spec import ComponentSpec, ProbeResult
 from ecomctl.topology import Service, Worker
 from ecomctl.wiring import service_env, worker_env
 
@@ -20,7 +20,7 @@ def service_spec(ctx: LocalContext, service: Service) -> ComponentSpec:
     return ComponentSpec(
         name=service.name,
         kind="service",
-        stage=STAGE_APPS,
+        requires=stores_used(service),
         command=(ctx.python, "-m", service.package),
         env=env,
         cwd=ctx.repo_root,
@@ -39,7 +39,7 @@ def worker_spec(ctx: LocalContext, worker: Worker) -> ComponentSpec:
     return ComponentSpec(
         name=worker.name,
         kind="worker",
-        stage=STAGE_APPS,
+        requires=stores_used(worker),
         command=(ctx.python, "-m", worker.package),
         env=env,
         cwd=ctx.repo_root,
@@ -48,6 +48,20 @@ def worker_spec(ctx: LocalContext, worker: Worker) -> ComponentSpec:
         stop_wait_seconds=10,
         description=worker.description,
     )
+
+
+def stores_used(part: Service | Worker) -> tuple[str, ...]:
+    """The store components a service or worker needs before it can be ready."""
+    needs: list[str] = []
+    if getattr(part, "database", None):
+        needs.append("mariadb")
+    if getattr(part, "produces", ()) or getattr(part, "consumes", ()):
+        needs.append("kafka")
+    if part.tables:
+        needs.append("dynamodb")
+    if part.buckets or part.queues or getattr(part, "notification_topics", ()):
+        needs.append("awsapi")
+    return tuple(needs)
 
 
 def gateway_url(ctx: LocalContext) -> str:

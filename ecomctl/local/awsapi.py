@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ecomctl.local.context import HOST, NAME_PREFIX, LocalContext, physical_name
-from ecomctl.local.spec import STAGE_STORES, ComponentSpec, ProbeResult
+from ecomctl.local.spec import ComponentSpec, ProbeResult
 
 NAME = "awsapi"
 
@@ -25,7 +25,7 @@ def spec(ctx: LocalContext) -> ComponentSpec:
     return ComponentSpec(
         name=NAME,
         kind="store",
-        stage=STAGE_STORES,
+        requires=(),
         command=tuple(command),
         env={"PYTHONPATH": str(ctx.repo_root), "PYTHONUNBUFFERED": "1"},
         cwd=ctx.repo_root,

@@ -9,7 +9,7 @@ from typing import Any
 
 from ecomctl.local import maven, probes
 from ecomctl.local.context import HOST, LocalContext, physical_name
-from ecomctl.local.spec import STAGE_STORES, ComponentSpec
+from ecomctl.local.spec import ComponentSpec
 from ecomctl.topology import Table
 
 NAME = "dynamodb"
@@ -47,7 +47,7 @@ def spec(ctx: LocalContext) -> ComponentSpec:
     return ComponentSpec(
         name=NAME,
         kind="store",
-        stage=STAGE_STORES,
+        requires=(),
         command=(
             str(java_home / "bin" / "java"), "-Xms128m", "-Xmx512m", "-XX:+UseG1GC",
             f"-Dsqlite4java.library.path={_native_dir(lib)}", "-cp", f"{lib}/*",
@@ -61,6 +61,7 @@ def spec(ctx: LocalContext) -> ComponentSpec:
         url=f"http://{HOST}:{port}",
         start_seconds=2,
         stop_wait_seconds=10,
+        provision=lambda: provision(ctx),
         description=f"DynamoDB Local {VERSION} (products, notifications, analytics)",
     )
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ecomctl.local.context import LocalContext
-from ecomctl.local.spec import STAGE_APPS, ComponentSpec, ProbeResult
+from ecomctl.local.spec import ComponentSpec, ProbeResult
 from ecomctl.topology import StreamJob
 from ecomctl.wiring import stream_job_env
 
@@ -31,7 +31,7 @@ def spec(ctx: LocalContext, job: StreamJob) -> ComponentSpec:
     return ComponentSpec(
         name=job.name,
         kind="stream",
-        stage=STAGE_APPS,
+        requires=("kafka",),
         command=tuple(setup.job_command(runtime, state)),
         env=env,
         cwd=ctx.repo_root,

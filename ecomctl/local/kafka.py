@@ -12,7 +12,7 @@ from pathlib import Path
 from ecomctl.errors import StartupError
 from ecomctl.local import maven, probes
 from ecomctl.local.context import HOST, LocalContext
-from ecomctl.local.spec import STAGE_STORES, ComponentSpec
+from ecomctl.local.spec import ComponentSpec
 
 NAME = "kafka"
 KAFKA_VERSION = "4.1.1"
@@ -110,7 +110,7 @@ def spec(ctx: LocalContext) -> ComponentSpec:
     return ComponentSpec(
         name=NAME,
         kind="store",
-        stage=STAGE_STORES,
+        requires=(),
         command=(
             str(java_home / "bin" / "java"), "-Xms256m", HEAP, "-XX:+UseG1GC",
             "-XX:MaxGCPauseMillis=20", "-Djava.awt.headless=true",
@@ -124,6 +124,7 @@ def spec(ctx: LocalContext) -> ComponentSpec:
         url=f"kafka://{HOST}:{port}",
         start_seconds=2,
         stop_wait_seconds=20,
+        provision=lambda: provision(ctx),
         description=f"Apache Kafka {KAFKA_VERSION} (KRaft, single node)",
     )
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from ecomctl.errors import StartupError
 from ecomctl.local import probes, system
 from ecomctl.local.context import HOST, LocalContext
-from ecomctl.local.spec import STAGE_STORES, ComponentSpec
+from ecomctl.local.spec import ComponentSpec
 from ecomctl.wiring import mysql_user
 
 NAME = "mariadb"
@@ -65,7 +65,7 @@ def spec(ctx: LocalContext) -> ComponentSpec:
     return ComponentSpec(
         name=NAME,
         kind="store",
-        stage=STAGE_STORES,
+        requires=(),
         command=(
             server, "--no-defaults", f"--datadir={datadir}",
             f"--socket={ctx.layout.socket(NAME)}", f"--port={port}", f"--bind-address={HOST}",
@@ -81,6 +81,7 @@ def spec(ctx: LocalContext) -> ComponentSpec:
         url=f"mysql://{HOST}:{port}",
         start_seconds=1,
         stop_wait_seconds=15,
+        provision=lambda: provision(ctx),
         description="MariaDB (users and orders schemas)",
     )
 

@@ -19,7 +19,7 @@ from ecomctl.errors import ConfigError, LockedError, PortInUseError, StartupErro
 from ecomctl.local import apps, awsapi, dynamodb, flink, kafka, mariadb, probes
 from ecomctl.local.context import LocalContext
 from ecomctl.local.layout import Layout
-from ecomctl.local.spec import STAGE_APPS, STAGE_STORES, ComponentSpec, ProbeResult
+from ecomctl.local.spec import ComponentSpec, ProbeResult
 from ecomctl.local.supervisor import ProcessInfo, Supervisor, kill_strays, stray_processes
 from ecomctl.settings import LOCAL_STACK, Settings
 from ecomctl.topology import TOPOLOGY
@@ -137,12 +137,7 @@ class LocalPlatform:
             changed = self.supervisor.ensure_running(specs)
             if changed:
                 report.step(f"supervisor configured ({len(changed)} component(s) new or changed)")
-            self._start_stage([s for s in specs if s.stage == STAGE_STORES], report)
-            report.step("provisioning databases, topics and tables")
-            mariadb.provision(ctx)
-            kafka.provision(ctx)
-            dynamodb.provision(ctx)
-            self._start_stage([s for s in specs if s.stage == STAGE_APPS], report)
+            self._start_all(specs, report)
         return self.status()
 
     @contextmanager
@@ -180,40 +175,52 @@ class LocalPlatform:
                         "or ECOMCTL_PORT_OFFSET=<n> (shifts every port)",
                     )
 
-    def _start_stage(self, specs: Sequence[ComponentSpec], report: Reporter) -> None:
-        for spec in specs:
-            info = self.supervisor.process(spec.name)
-            if info is None or info.state not in ("RUNNING", "STARTING", "BACKOFF"):
-                report.component(spec.name, "starting", "")
-                self.supervisor.start(spec.name)
-        self._wait_healthy(specs, report)
+    def _start_all(
+        self, specs: Sequence[ComponentSpec], report: Reporter, already_ready: frozenset[str] = frozenset()
+    ) -> None:
+        """Start each component as soon as what it requires is healthy; wait for all of them.
 
-    def _wait_healthy(self, specs: Sequence[ComponentSpec], report: Reporter) -> None:
+        A store is provisioned (databases, topics, tables) right after it turns healthy and
+        before anything that requires it starts.
+        """
         pending = {s.name: s for s in specs}
+        ready: set[str] = set(already_ready)
+        started: set[str] = set()
         deadline = time.monotonic() + self.settings.ready_timeout_s
         last: dict[str, str] = {}
         with ThreadPoolExecutor(max_workers=max(1, len(specs))) as pool:
             while pending:
                 infos = {p.name: p for p in self.supervisor.processes()}
-                checks = pool.map(_check, pending.values(), [infos.get(n) for n in pending])
-                results = dict(zip(pending, checks, strict=True))
-                for name, (state, detail) in results.items():
+                for spec in pending.values():
+                    if spec.name in started or not set(spec.requires) <= ready:
+                        continue
+                    info = infos.get(spec.name)
+                    if info is None or info.state not in ("RUNNING", "STARTING", "BACKOFF"):
+                        report.component(spec.name, "starting", "")
+                        self.supervisor.start(spec.name)
+                    started.add(spec.name)
+                watched = [s for s in pending.values() if s.name in started]
+                for spec, (state, detail) in zip(
+                    watched, pool.map(_check, watched, [infos.get(s.name) for s in watched]), strict=True
+                ):
                     if state == "healthy":
-                        report.component(name, "healthy", detail)
-                        del pending[name]
+                        if spec.provision is not None:
+                            spec.provision()
+                        report.component(spec.name, "healthy", detail)
+                        ready.add(spec.name)
+                        del pending[spec.name]
                     elif state == "failed":
-                        raise self._startup_error(pending[name], detail)
-                    elif last.get(name) != detail:
-                        report.component(name, state, detail)
-                    last[name] = detail
-                if not pending:
-                    return
-                if time.monotonic() > deadline:
-                    name = sorted(pending)[0]
+                        raise self._startup_error(spec, detail)
+                    elif last.get(spec.name) != detail:
+                        report.component(spec.name, state, detail)
+                    last[spec.name] = detail
+                if pending and time.monotonic() > deadline:
+                    spec = pending[sorted(pending)[0]]
                     raise self._startup_error(
-                        pending[name], f"not healthy after {self.settings.ready_timeout_s:.0f} s "
-                        f"({last.get(name, '')})")
-                time.sleep(0.2)
+                        spec, f"not healthy after {self.settings.ready_timeout_s:.0f} s "
+                        f"({last.get(spec.name, 'waiting for ' + ', '.join(spec.requires))})")
+                if pending:
+                    time.sleep(0.1)
 
     def _startup_error(self, spec: ComponentSpec, detail: str) -> StartupError:
         return StartupError(
@@ -298,7 +305,8 @@ class LocalPlatform:
         spec = next(s for s in self.specs() if s.name == self._known(name))
         self.supervisor.start(name)
         if wait:
-            self._wait_healthy([spec], QuietReporter())
+            others = frozenset(component_names()) - {name}
+            self._start_all([spec], QuietReporter(), already_ready=others)
 
     def restart_component(self, name: str) -> None:
         self.stop_component(name)

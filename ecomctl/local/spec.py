@@ -15,16 +15,12 @@ class ProbeResult:
 
 Probe = Callable[[], ProbeResult]
 
-#: Start order: every component of a stage starts together; the next stage waits for it.
-STAGE_STORES = 0
-STAGE_APPS = 1
-
 
 @dataclass(frozen=True)
 class ComponentSpec:
     name: str
     kind: str  # "store" | "service" | "worker" | "stream"
-    stage: int
+    requires: tuple[str, ...]  # components that must be healthy (and provisioned) before it starts
     command: tuple[str, ...]
     env: Mapping[str, str]
     cwd: Path
@@ -34,3 +30,5 @@ class ComponentSpec:
     start_seconds: int = 1
     stop_wait_seconds: int = 10
     description: str = ""
+    provision: Callable[[], None] | None = field(default=None, compare=False)
+    """Run once the component is healthy, before its dependents start (idempotent)."""
