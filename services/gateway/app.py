@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import httpx
+import aiohttp
 from botocore.exceptions import BotoCoreError
 from litestar import Litestar, Request, Response, asgi, get
 from litestar.di import Provide
@@ -47,29 +47,33 @@ def _schema_handlers(source: SchemaSource) -> list[HTTPRouteHandler]:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     metrics = Metrics(settings.service_name)
-    client = upstream_client(settings.connect_timeout_s, settings.read_timeout_s)
+    pool: dict[str, aiohttp.ClientSession] = {}
+
+    def session() -> aiohttp.ClientSession:
+        return pool["session"]
+
     uploads = Uploads(aws.client("s3", settings.aws_region), settings.bucket_data, UPLOAD_TYPES,
                       MAX_UPLOAD_BYTES, settings.presign_expiry_s)
     prefixes: dict[str, tuple[str, ...]] = {}
     for prefix, service in ROUTES:
         prefixes[service] = (*prefixes.get(service, ()), prefix)
-    schema = SchemaSource(client, settings.upstreams, prefixes)
-    mounts = [_mount(prefix, Proxy(client, settings.upstreams[service], settings.jwt_secret,
+    schema = SchemaSource(session, settings.upstreams, prefixes)
+    mounts = [_mount(prefix, Proxy(session, settings.upstreams[service], settings.jwt_secret,
                                    settings.max_body_bytes))
               for prefix, service in ROUTES]
 
     @asynccontextmanager
     async def upstream_pool(_: Litestar) -> AsyncIterator[None]:
+        pool["session"] = upstream_client(settings.connect_timeout_s, settings.read_timeout_s)
         try:
             yield
         finally:
-            await client.aclose()
+            await pool.pop("session").close()
 
     def upstream_check(url: str) -> Check:
         async def check() -> None:
-            answer = await client.get(f"{url}/health", timeout=1.5)
-            if answer.status_code != 200:
-                raise httpx.HTTPStatusError("unhealthy", request=answer.request, response=answer)
+            async with session().get(f"{url}/health", timeout=aiohttp.ClientTimeout(total=1.5)) as answer:
+                answer.raise_for_status()
 
         return check
 

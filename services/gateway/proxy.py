@@ -9,10 +9,12 @@ broken answer a 502: never a hang, never internals in the body.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-import httpx
+import aiohttp
 import msgspec
 from litestar.types import HTTPResponseBodyEvent, HTTPResponseStartEvent, Receive, Scope, Send
+from yarl import URL
 
 from services.kit.auth import bearer, verify_token
 from services.kit.errors import Unauthorized
@@ -32,12 +34,17 @@ class BodyTooLarge(Exception):
     pass
 
 
-def upstream_client(connect_timeout_s: float, read_timeout_s: float, max_connections: int = 256) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(read_timeout_s, connect=connect_timeout_s, pool=connect_timeout_s * 2),
-        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections,
-                            keepalive_expiry=30),
-        follow_redirects=False,
+def upstream_client(connect_timeout_s: float, read_timeout_s: float, max_connections: int = 256
+                    ) -> aiohttp.ClientSession:
+    """One pooled session for every upstream (keep-alive; bounded connect, read and total time).
+
+    Create it inside the running loop (the app's lifespan)."""
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=max_connections, limit_per_host=max_connections,
+                                       keepalive_timeout=30, ttl_dns_cache=300),
+        timeout=aiohttp.ClientTimeout(total=read_timeout_s + connect_timeout_s,
+                                      sock_connect=connect_timeout_s, sock_read=read_timeout_s),
+        auto_decompress=False, skip_auto_headers=("User-Agent", "Accept-Encoding"),
     )
 
 
@@ -77,8 +84,9 @@ async def _respond(send: Send, status: int, headers: list[tuple[bytes, bytes]], 
 class Proxy:
     """Forwards every request under its mount to one upstream base URL."""
 
-    def __init__(self, client: httpx.AsyncClient, base_url: str, jwt_secret: str, max_body_bytes: int) -> None:
-        self.client = client
+    def __init__(self, session: Callable[[], aiohttp.ClientSession], base_url: str, jwt_secret: str,
+                 max_body_bytes: int) -> None:
+        self.session = session
         self.base_url = base_url
         self.jwt_secret = jwt_secret
         self.max_body_bytes = max_body_bytes
@@ -107,24 +115,28 @@ class Proxy:
             headers["x-forwarded-for"] = str(client_addr[0])
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
         query: bytes = scope.get("query_string", b"")
-        url = self.base_url + raw_path.decode("latin-1") + (("?" + query.decode("latin-1")) if query else "")
+        url = URL(self.base_url + raw_path.decode("latin-1") + (("?" + query.decode("latin-1")) if query else ""),
+                  encoded=True)
         try:
-            upstream = await self.client.request(method, url, headers=headers, content=body or None)
-        except httpx.TimeoutException as exc:
+            async with self.session().request(
+                method, url, headers=headers, data=body or None, allow_redirects=False
+            ) as upstream:
+                content = await upstream.read()
+                status = upstream.status
+                out = [(k.lower().encode(), v.encode("latin-1")) for k, v in upstream.headers.items()
+                       if k.lower() in FORWARD_RESPONSE]
+        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
             log.warning("upstream timeout: %s %s (%s)", method, self.base_url, type(exc).__name__)
-            status, title, detail = 504, "Gateway Timeout", "the service did not answer in time"
-            await _problem(send, status, title, detail)
+            await _problem(send, 504, "Gateway Timeout", "the service did not answer in time")
             return
-        except (httpx.ConnectError, httpx.PoolTimeout) as exc:
+        except aiohttp.ClientConnectorError as exc:
             log.warning("upstream unreachable: %s (%s)", self.base_url, type(exc).__name__)
             await _problem(send, 503, "Service Unavailable", "the service is unavailable, retry later",
                            {"retry-after": "1"})
             return
-        except httpx.HTTPError as exc:
+        except aiohttp.ClientError as exc:
             log.warning("upstream failed: %s (%s)", self.base_url, type(exc).__name__)
             await _problem(send, 502, "Bad Gateway", "the service gave no valid answer")
             return
-        content = upstream.content
-        out = [(k.encode(), v.encode("latin-1")) for k, v in upstream.headers.items() if k in FORWARD_RESPONSE]
         out.append((b"content-length", str(len(content)).encode()))
-        await _respond(send, upstream.status_code, out, content)
+        await _respond(send, status, out, content)

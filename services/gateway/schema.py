@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-import httpx
+import aiohttp
 
 log = logging.getLogger("services.gateway.schema")
 
@@ -63,9 +63,9 @@ def merge(own: Mapping[str, Any], upstream_docs: Mapping[str, Mapping[str, Any]]
 
 
 class SchemaSource:
-    def __init__(self, client: httpx.AsyncClient, upstreams: Mapping[str, str],
+    def __init__(self, session: Callable[[], aiohttp.ClientSession], upstreams: Mapping[str, str],
                  prefixes: Mapping[str, tuple[str, ...]]) -> None:
-        self.client = client
+        self.session = session
         self.upstreams = upstreams
         self.prefixes = prefixes
         self._cached: dict[str, Any] | None = None
@@ -77,10 +77,13 @@ class SchemaSource:
 
         async def fetch(name: str, url: str) -> tuple[str, dict[str, Any] | None]:
             try:
-                answer = await self.client.get(f"{url}/schema/openapi.json", timeout=3.0)
-                answer.raise_for_status()
-                return name, answer.json()
-            except (httpx.HTTPError, ValueError) as exc:
+                async with self.session().get(
+                    f"{url}/schema/openapi.json", timeout=aiohttp.ClientTimeout(total=3.0)
+                ) as answer:
+                    answer.raise_for_status()
+                    document: dict[str, Any] = await answer.json(content_type=None)
+                return name, document
+            except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
                 log.warning("no OpenAPI document from %s (%s)", name, type(exc).__name__)
                 return name, None
 

@@ -31,32 +31,26 @@ class ProductService:
         self.pages: TtlCache[ProductPage] = TtlCache(cache_ttl_s)
 
     async def get(self, product_id: str) -> Product:
-        product = self.products.get(product_id)
-        if product is None:
+        async def load() -> Product:
             product = await self.store.get(product_id)
             if product is None:
                 raise NotFound("no such product")
-            self.products.put(product_id, product)
-        return product
+            return product
+
+        return await self.products.get_or_load(product_id, load)
 
     async def page(
         self, limit: int, cursor: str | None, q: str | None, category: str | None
     ) -> ProductPage:
-        key = (limit, cursor, q, category)
-        cached = self.pages.get(key)
-        if cached is not None:
-            return cached
         start = self._start_key(cursor, category)
         text = q.strip().lower() if q and q.strip() else None
-        products, next_key = await self.store.page(limit, start, text, category)
-        page = ProductPage(
-            items=products,
-            next_cursor=None if next_key is None else encode_cursor(
-                {k: v["S"] for k, v in next_key.items()}
-            ),
-        )
-        self.pages.put(key, page)
-        return page
+
+        async def load() -> ProductPage:
+            products, next_key = await self.store.page(limit, start, text, category)
+            next_cursor = None if next_key is None else encode_cursor({k: v["S"] for k, v in next_key.items()})
+            return ProductPage(items=products, next_cursor=next_cursor)
+
+        return await self.pages.get_or_load((limit, cursor, text, category), load)
 
     @staticmethod
     def _start_key(cursor: str | None, category: str | None) -> Item | None:
