@@ -1,0 +1,163 @@
+"""The orders-analytics Flink job: entry point (runs in the Flink virtualenv, ``.venv-flink``).
+
+Submitted with ``flink run -t local --python stream/job.py --jarfile <kafka connector>`` locally
+(``stream.setup.job_command``) and with the same ``--python`` file on Dataproc (docs/stream.md).
+Reads its settings from the environment (``stream.settings``), builds the SQL from ``stream.sql``,
+resumes from the newest retained checkpoint or savepoint under ``--state-dir``/flink, submits one
+job (a statement set of three INSERTs) and then stays in the foreground:
+
+* every 2 s it writes ``status.json`` (the job's state as Flink reports it);
+* it exits non-zero when the job fails (after Flink's own few restarts), zero when it finishes;
+* on SIGTERM/SIGINT it stops the job with a savepoint (best effort, bounded) and exits zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root: `stream` is stdlib-only
+
+from stream.checkpoints import StateLayout, latest_restore_point, prune
+from stream.flinkconf import flink_config
+from stream.settings import JobSettings, SettingsError
+from stream.sql import insert_statements, setup_statements
+from stream.status import write_status
+
+log = logging.getLogger("stream.job")
+POLL_S = 2.0
+SAVEPOINT_TIMEOUT_S = 30.0
+_stop = {"requested": False}
+
+
+def _on_signal(signum: int, _frame: FrameType | None) -> None:
+    log.info("signal %s: stopping the job with a savepoint", signum)
+    _stop["requested"] = True
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="stream/job.py", description=__doc__.splitlines()[0])
+    parser.add_argument("--state-dir", type=Path, required=True, help="checkpoints, savepoints, status")
+    parser.add_argument("--jar", action="append", default=[], type=Path,
+                        help="connector jar to add (when not submitted with flink run --jarfile)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        settings = JobSettings.from_env(os.environ)
+    except SettingsError as exc:
+        print(f"stream job: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    layout = StateLayout.under(args.state_dir)
+    layout.create()
+    write_status(layout.status_file, "STARTING")
+    restore = latest_restore_point(layout)
+    for gone in prune(layout, keep=restore):
+        log.info("pruned old state %s", gone)
+    config = flink_config(settings, layout, restore)
+    if args.jar:
+        config["pipeline.jars"] = ";".join(j.resolve().as_uri() for j in args.jar)
+    log.info("starting %s (parallelism %s, window %ss, watermark delay %ss), restore from %s",
+             settings.job_name, settings.parallelism, settings.window_seconds,
+             settings.watermark_delay_s, restore or "nothing (first start)")
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    return _run(settings, layout, config, restore)
+
+
+def _run(settings: JobSettings, layout: StateLayout, config: dict[str, str], restore: Path | None) -> int:
+    from pyflink.common import Configuration
+    from pyflink.datastream import StreamExecutionEnvironment
+    from pyflink.table import StreamTableEnvironment
+
+    # No Python UDF runs in this job: skip PyFlink's local "loopback" UDF worker server, which
+    # would otherwise listen on every interface.
+    os.environ.setdefault("_python_worker_execution_mode", "process")
+    conf = Configuration()
+    for key, value in config.items():
+        conf.set_string(key, value)
+    env = StreamExecutionEnvironment.get_execution_environment(conf)
+    t_env = StreamTableEnvironment.create(env)
+    for key, value in config.items():
+        t_env.get_config().set(key, value)
+    for statement in setup_statements(settings):
+        t_env.execute_sql(statement)
+    statement_set = t_env.create_statement_set()
+    for insert in insert_statements(settings):
+        statement_set.add_insert_sql(insert)
+    client = statement_set.execute().get_job_client()
+    if client is None:
+        log.error("the job was not submitted")
+        return 1
+    job_id = str(client.get_job_id())
+    restored = None if restore is None else str(restore)
+    log.info("submitted job %s", job_id)
+    while True:
+        state = client.get_job_status().result().name
+        write_status(layout.status_file, state, job_id=job_id, restored_from=restored)
+        if state in ("FAILED", "CANCELED", "FINISHED"):
+            return _finish(client, state)
+        if _stop["requested"]:
+            return _stop_with_savepoint(client, layout, job_id, restored)
+        time.sleep(POLL_S)
+
+
+def _finish(client: object, state: str) -> int:
+    if state == "FINISHED":
+        log.info("job finished")
+        return 0
+    try:
+        client.get_job_execution_result().result()  # type: ignore[attr-defined]
+    except Exception as exc:  # the job's failure cause, from the JVM
+        log.error("job %s: %s", state.lower(), str(exc).splitlines()[0] if str(exc) else exc)
+    else:
+        log.error("job %s", state.lower())
+    return 1
+
+
+def _java_stop_with_savepoint(client: object, directory: str) -> Any:
+    """``JobClient.stopWithSavepoint`` called on the Java object: PyFlink 2.2's wrapper still calls
+    the two-argument overload that Flink 2.x removed (it now takes a ``SavepointFormatType``)."""
+    from pyflink.java_gateway import get_gateway
+
+    j_client = client._j_job_client  # type: ignore[attr-defined]
+    formats = get_gateway().jvm.org.apache.flink.core.execution.SavepointFormatType
+    try:
+        return j_client.stopWithSavepoint(False, directory, formats.CANONICAL)
+    except Exception:  # Flink 1.x: the two-argument overload
+        return j_client.stopWithSavepoint(False, directory)
+
+
+def _stop_with_savepoint(client: object, layout: StateLayout, job_id: str, restored: str | None) -> int:
+    write_status(layout.status_file, "STOPPING", job_id=job_id, restored_from=restored)
+    try:
+        future = _java_stop_with_savepoint(client, layout.savepoints.resolve().as_uri())
+        deadline = time.monotonic() + SAVEPOINT_TIMEOUT_S
+        while not future.isDone() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if future.isDone():
+            log.info("stopped with savepoint %s", future.get())
+        else:
+            log.warning("no savepoint within %ss; the last checkpoint is the restore point",
+                        SAVEPOINT_TIMEOUT_S)
+            client.cancel()  # type: ignore[attr-defined]
+    except Exception as exc:
+        log.warning("stop with savepoint failed (%s); the last checkpoint is the restore point",
+                    str(exc).splitlines()[0] if str(exc) else exc)
+    write_status(layout.status_file, "STOPPED", job_id=job_id, restored_from=restored)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
