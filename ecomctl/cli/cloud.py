@@ -73,8 +73,11 @@ def up(stack: str, yes: bool) -> None:
     progress = _progress(f"up {stack}")
     engine = _engine(stack, progress)
     outputs = progress.run(engine.up, stack, "up")
-    job = submit_stream_job(outputs)
-    err_console.print(f"Flink job submitted to Dataproc: {job}", highlight=False)
+    if outputs.get("dataproc_cluster"):
+        job = submit_stream_job(outputs)
+        err_console.print(f"Flink job submitted to Dataproc: {job}", highlight=False)
+    else:
+        err_console.print("no Dataproc cluster among the outputs: stream job not submitted", highlight=False)
     console.print(f"[bold green]cloud stack {stack!r} is up[/]", highlight=False)
     _print_addresses(stack, outputs)
 

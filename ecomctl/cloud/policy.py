@@ -121,7 +121,8 @@ def no_world_open_ingress(resources: Sequence[Resource]) -> Iterator[Violation]:
         if r.get("publiclyAccessible"):
             yield _v(rule, r, "the database must not be publicly accessible")
     for r in _of(resources, "gcp:compute/firewall:Firewall"):
-        if r.get("direction", "INGRESS") == "INGRESS" and WORLD & set(r.get("sourceRanges") or []):
+        admits = bool(r.get("allows")) and not r.get("disabled")
+        if admits and r.get("direction", "INGRESS") == "INGRESS" and WORLD & set(r.get("sourceRanges") or []):
             yield _v(rule, r, "firewall admits the whole internet (source range 0.0.0.0/0)")
 
 

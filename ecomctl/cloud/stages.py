@@ -6,8 +6,15 @@ the same shape, so the engine can be exercised without building the whole platfo
 
 from __future__ import annotations
 
+import importlib
+import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
+
+from ecomctl.errors import ConfigError
+
+STAGES_VAR = "ECOMCTL_CLOUD_STAGES"
+"""``module:attribute`` of another stage sequence (a test seam; unset in normal use)."""
 
 
 class StageLike(Protocol):
@@ -25,6 +32,15 @@ ConfigFactory = Callable[[], Any]
 
 
 def platform_stages() -> Sequence[StageLike]:
+    """``programs.platform.STAGES``, or the sequence ``$ECOMCTL_CLOUD_STAGES`` names."""
+    override = os.environ.get(STAGES_VAR)
+    if override:
+        module, _, attr = override.partition(":")
+        try:
+            found: Sequence[StageLike] = getattr(importlib.import_module(module), attr or "STAGES")
+        except (ImportError, AttributeError) as exc:
+            raise ConfigError(f"{STAGES_VAR}={override!r} cannot be loaded: {exc}") from None
+        return found
     from programs.platform import STAGES
 
     stages: Sequence[StageLike] = STAGES
