@@ -1,0 +1,122 @@
+"""The local stand-in for the Lambda trigger: long-poll the S3 notification queue, call ``handler``.
+
+Environment: ``QUEUE_FILE_UPLOADS_URL`` (required), ``AWS_REGION`` and the SDK-standard
+``AWS_ENDPOINT_URL`` locally, ``LOG_LEVEL``. Behaviour per message:
+
+* ``s3:TestEvent`` (sent once when the notification is configured) and unparseable bodies are
+  deleted without calling the handler;
+* S3 events go to ``handler.handler(event, context)``, exactly as AWS Lambda would call it, and the
+  message is deleted when the handler returns;
+* when the handler raises (S3 unavailable) the message stays and comes back after the queue's
+  visibility timeout; after ``MAX_RECEIVES`` deliveries it is dropped with an error log, the local
+  equivalent of Lambda's bounded retries + dead-letter: a poison message never loops forever.
+
+SIGTERM/SIGINT finish the current batch and exit 0.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import uuid
+from dataclasses import dataclass
+from types import FrameType
+from typing import Any
+
+import boto3
+
+from services.file_processor import handler as lambda_handler
+
+log = logging.getLogger("file_processor")
+MAX_RECEIVES = 5
+WAIT_SECONDS = 5
+
+
+@dataclass(frozen=True)
+class LocalContext:
+    """The few Lambda context attributes a handler may read."""
+
+    aws_request_id: str
+    function_name: str = "file-processor"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 60_000
+
+
+def handle_message(message: dict[str, Any]) -> str:
+    """What to do with one SQS message: ``delete`` (done, or never processable) or ``retry``."""
+    receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+    try:
+        event = json.loads(message.get("Body") or "")
+    except ValueError:
+        log.error("dropping a message that is not JSON (id %s)", message.get("MessageId"))
+        return "delete"
+    if not isinstance(event, dict):
+        log.error("dropping a message that is not an S3 event (id %s)", message.get("MessageId"))
+        return "delete"
+    if event.get("Event") == "s3:TestEvent":
+        log.info("skipping s3:TestEvent")
+        return "delete"
+    try:
+        result = lambda_handler.handler(event, LocalContext(aws_request_id=str(uuid.uuid4())))
+    except Exception as exc:
+        if receives >= MAX_RECEIVES:
+            log.error("giving up on message %s after %d attempts: %s",
+                      message.get("MessageId"), receives, type(exc).__name__)
+            return "delete"
+        log.warning("handler failed (attempt %d of %d), will retry: %s",
+                    receives, MAX_RECEIVES, type(exc).__name__)
+        return "retry"
+    for outcome in result["results"]:
+        log.info("%s %s%s", outcome["status"], outcome["source_key"],
+                 f" ({outcome['reason']})" if "reason" in outcome else "")
+    return "delete"
+
+
+def poll_once(sqs: Any, queue_url: str, wait_seconds: int = WAIT_SECONDS) -> int:
+    """Receive one batch and act on it; returns the number of messages received."""
+    response = sqs.receive_message(
+        QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds,
+        AttributeNames=["ApproximateReceiveCount"],
+    )
+    messages = response.get("Messages", [])
+    for message in messages:
+        if handle_message(message) == "delete":
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return len(messages)
+
+
+def run(queue_url: str, stop: threading.Event, wait_seconds: int = WAIT_SECONDS) -> None:
+    sqs = boto3.client("sqs")
+    log.info("polling %s", queue_url)
+    while not stop.is_set():
+        try:
+            poll_once(sqs, queue_url, wait_seconds)
+        except Exception as exc:  # SQS unreachable: back off, keep the process alive
+            log.warning("polling failed: %s", type(exc).__name__)
+            stop.wait(2.0)
+    log.info("stopped")
+
+
+def main() -> int:
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    queue_url = os.environ.get("QUEUE_FILE_UPLOADS_URL", "").strip()
+    if not queue_url:
+        print("file-processor: QUEUE_FILE_UPLOADS_URL is required", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %d: finishing the current batch", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    run(queue_url, stop)
+    return 0
