@@ -1,0 +1,221 @@
+"""The AWS program under mocks: the properties each resource must have, not just that it exists."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from ecomctl.topology import TOPOLOGY
+from programs.aws._files import REPO_ROOT
+from programs.config import ProgramConfig
+from programs.platform import stage
+from tests.programs.harness import Rec, Run, run
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_vpc_spans_two_azs_with_public_private_subnets_and_nat(dev: dict[str, Run], dev_cfg: ProgramConfig) -> None:
+    aws = dev["aws"]
+    subnets = aws.of_type("aws:ec2/subnet:Subnet")
+    private = [s for s in subnets if "-private-" in s.name]
+    public = [s for s in subnets if "-public-" in s.name]
+    assert {s.inputs["availabilityZone"] for s in private} == set(dev_cfg.availability_zones)
+    assert {s.inputs["availabilityZone"] for s in public} == set(dev_cfg.availability_zones)
+    assert len(dev_cfg.availability_zones) >= 2
+    assert all(s.inputs["mapPublicIpOnLaunch"] is False for s in subnets)
+    routes = aws.of_type("aws:ec2/route:Route")
+    assert len(routes) == len(private) and all(r.inputs["natGatewayId"] for r in routes)
+    assert len(aws.of_type("aws:ec2/natGateway:NatGateway")) == 1  # one shared NAT outside production
+
+
+def test_production_has_one_nat_per_az(prod: dict[str, Run], prod_cfg: ProgramConfig) -> None:
+    assert len(prod["aws"].of_type("aws:ec2/natGateway:NatGateway")) == len(prod_cfg.availability_zones)
+
+
+def test_eks_version_nodes_and_irsa(dev: dict[str, Run], dev_cfg: ProgramConfig) -> None:
+    aws = dev["aws"]
+    cluster = aws.one("aws:eks/cluster:Cluster")
+    assert cluster.inputs["version"] == dev_cfg.kubernetes_version
+    assert cluster.inputs["encryptionConfig"]["resources"] == ["secrets"]
+    assert cluster.inputs["vpcConfig"]["endpointPrivateAccess"] is True
+    group = aws.one("aws:eks/nodeGroup:NodeGroup")
+    assert group.inputs["scalingConfig"] == {"minSize": dev_cfg.node_min, "desiredSize": dev_cfg.node_desired,
+                                             "maxSize": dev_cfg.node_max}
+    assert group.inputs["instanceTypes"] == list(dev_cfg.node_instance_types)
+    addon = aws.one("aws:eks/addon:Addon", "vpc-cni")
+    assert json.loads(addon.inputs["configurationValues"]) == {"enableNetworkPolicy": "true"}
+    oidc = aws.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+    assert oidc.inputs["clientIdLists"] == ["sts.amazonaws.com"]
+    for service in TOPOLOGY.services:
+        role = aws.one("aws:iam/role:Role", f"ecomctl-dev-svc-{service.name}")
+        stmt = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
+        assert stmt["Action"] == "sts:AssumeRoleWithWebIdentity"
+        (sub,) = [v for k, v in stmt["Condition"]["StringEquals"].items() if k.endswith(":sub")]
+        assert sub == f"system:serviceaccount:ecomctl:{service.name}"
+
+
+def _no_open_ingress(aws: Run) -> None:
+    for rule in aws.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"):
+        assert rule.inputs.get("cidrIpv4") != "0.0.0.0/0", rule.name
+    for sg in aws.of_type("aws:ec2/securityGroup:SecurityGroup"):
+        assert not sg.inputs.get("ingresses"), sg.name
+
+
+def test_rds_private_encrypted_backed_up_with_a_secret_password(dev: dict[str, Run]) -> None:
+    aws = dev["aws"]
+    rds = aws.one("aws:rds/instance:Instance")
+    assert rds.inputs["engine"] == "mysql" and rds.inputs["engineVersion"].startswith("8.")
+    assert rds.inputs["publiclyAccessible"] is False
+    assert rds.inputs["storageEncrypted"] is True and rds.inputs["kmsKeyId"].startswith("arn:aws:kms:")
+    assert rds.inputs["backupRetentionPeriod"] >= 1
+    assert "password" in rds.secrets  # generated, and a Pulumi secret
+    assert rds.inputs["multiAz"] is False and rds.inputs["deletionProtection"] is False
+    assert "rds_master_password" in aws.secret_exports and "mysql_passwords" in aws.secret_exports
+    (rule,) = [r for r in aws.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+               if r.name.endswith("-rds-from-eks")]
+    assert rule.inputs["fromPort"] == 3306 and rule.inputs["referencedSecurityGroupId"] == "sg-eks-cluster"
+    params = aws.one("aws:rds/parameterGroup:ParameterGroup")
+    assert {"name": "require_secure_transport", "value": "1"} in params.inputs["parameters"]
+    _no_open_ingress(aws)
+
+
+def test_production_rds_is_multi_az_and_protected(prod: dict[str, Run]) -> None:
+    rds = prod["aws"].one("aws:rds/instance:Instance")
+    assert rds.inputs["multiAz"] is True and rds.inputs["deletionProtection"] is True
+    assert rds.inputs["skipFinalSnapshot"] is False
+
+
+def test_dynamodb_tables_match_topology_with_pitr_and_kms(dev: dict[str, Run]) -> None:
+    tables = {t.inputs["name"]: t for t in dev["aws"].of_type("aws:dynamodb/table:Table")}
+    assert set(tables) == {f"ecomctl-dev-{t.name}" for t in TOPOLOGY.tables}
+    for spec in TOPOLOGY.tables:
+        t = tables[f"ecomctl-dev-{spec.name}"].inputs
+        assert t["pointInTimeRecovery"] == {"enabled": True}
+        assert t["serverSideEncryption"]["enabled"] is True
+        assert t["hashKey"] == spec.hash_key and t.get("rangeKey") == spec.range_key
+        assert {i["name"] for i in t.get("globalSecondaryIndexes", [])} == {ix.name for ix in spec.indexes}
+        assert ("ttl" in t) == (spec.ttl_attribute is not None)
+
+
+def test_msk_tls_only_authenticated_encrypted_and_topics(dev: dict[str, Run], dev_cfg: ProgramConfig) -> None:
+    aws = dev["aws"]
+    msk = aws.one("aws:msk/cluster:Cluster").inputs
+    assert msk["encryptionInfo"]["encryptionInTransit"] == {"clientBroker": "TLS", "inCluster": True}
+    assert msk["encryptionInfo"]["encryptionAtRestKmsKeyArn"].startswith("arn:aws:kms:")
+    assert msk["clientAuthentication"]["unauthenticated"] is False
+    assert msk["clientAuthentication"]["sasl"]["scram"] is True
+    assert msk["brokerNodeGroupInfo"]["connectivityInfo"]["publicAccess"]["type"] == "DISABLED"
+    assert msk["numberOfBrokerNodes"] % len(dev_cfg.availability_zones) == 0
+    secret = aws.one("aws:secretsmanager/secret:Secret", "kafka-platform")
+    assert secret.inputs["name"].startswith("AmazonMSK_") and secret.inputs["kmsKeyId"].startswith("arn:aws:kms:")
+    assert "secretString" in aws.one("aws:secretsmanager/secretVersion:SecretVersion").secrets
+    topics = {t.inputs["name"]: t.inputs for t in aws.of_type("aws:msk/topic:Topic")}
+    assert {n: t["partitionCount"] for n, t in topics.items()} == {t.name: t.partitions for t in TOPOLOGY.topics}
+    assert "auto.create.topics.enable=false" in aws.one("aws:msk/configuration:Configuration").inputs[
+        "serverProperties"]
+
+
+def test_bucket_private_encrypted_lifecycle_and_cors_for_the_storefront_only(dev: dict[str, Run]) -> None:
+    aws = dev["aws"]
+    block = aws.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
+    assert all(block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
+                                          "restrictPublicBuckets"))
+    sse = aws.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+    assert sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "aws:kms"
+    rules = aws.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs["rules"]
+    assert any("abortIncompleteMultipartUpload" in r for r in rules)
+    (cors,) = aws.one("aws:s3/bucketCorsConfiguration:BucketCorsConfiguration").inputs["corsRules"]
+    assert cors["allowedOrigins"] == ["https://shop.example.com"]
+    policy = json.loads(aws.one("aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
+    assert policy["Statement"][0]["Effect"] == "Deny"  # plain-HTTP access denied
+
+
+def test_no_cors_without_a_storefront_origin() -> None:
+    bare = ProgramConfig.for_stack("ci", image_tag="abc123")
+    aws = run(lambda: stage("aws").program(bare, {}))
+    assert aws.of_type("aws:s3/bucketCorsConfiguration:BucketCorsConfiguration") == []
+
+
+def _handler_hash() -> tuple[str, set[str]]:
+    files = {p.relative_to(REPO).as_posix(): p for p in (REPO / "services" / "file_processor").rglob("*.py")
+             if "__pycache__" not in p.parts}
+    files["services/__init__.py"] = REPO / "services" / "__init__.py"
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + files[name].read_bytes() + b"\0")
+    return base64.b64encode(digest.digest()).decode(), set(files)
+
+
+def test_lambda_is_the_local_handler_and_its_hash_drives_updates(dev: dict[str, Run]) -> None:
+    aws = dev["aws"]
+    fn = aws.one("aws:lambda/function:Function").inputs
+    expected, names = _handler_hash()
+    assert REPO_ROOT == REPO
+    assert fn["sourceCodeHash"] == expected == aws.exports["lambda_source_hash"]
+    assert set(fn["code"].assets) == names
+    assert {a.path for a in fn["code"].assets.values()} == {str(REPO / n) for n in names}
+    assert fn["handler"] == "services.file_processor.handler.handler"
+    env = fn["environment"]["variables"]
+    assert env["BUCKET_DATA"].startswith("ecomctl-dev-data-") and "QUEUE_FILE_UPLOADS_URL" not in env
+    assert not any(k.startswith("AWS_ENDPOINT_URL") or k == "AWS_SECRET_ACCESS_KEY" for k in env)
+    perm = aws.one("aws:lambda/permission:Permission").inputs
+    assert perm["principal"] == "s3.amazonaws.com" and perm["action"] == "lambda:InvokeFunction"
+    assert perm["sourceArn"].startswith("arn:aws:s3:::ecomctl-dev-data-")
+    (target,) = aws.one("aws:s3/bucketNotification:BucketNotification").inputs["lambdaFunctions"]
+    assert target["filterPrefix"] == TOPOLOGY.bucket("data").notify_prefix
+    assert target["events"] == ["s3:ObjectCreated:*"]
+
+
+def test_sns_topic_and_subscriber_queue(dev: dict[str, Run]) -> None:
+    aws = dev["aws"]
+    (topic,) = aws.of_type("aws:sns/topic:Topic")
+    assert topic.inputs["name"] == "ecomctl-dev-order-notifications" and topic.inputs["kmsMasterKeyId"]
+    queues = {q.inputs["name"] for q in aws.of_type("aws:sqs/queue:Queue")}
+    assert queues == {"ecomctl-dev-notification-deliveries"}  # the upload queue is the Lambda's, locally only
+    sub = aws.one("aws:sns/topicSubscription:TopicSubscription").inputs
+    assert sub["protocol"] == "sqs"
+
+
+def test_ecr_immutable_scanned_and_images_pushed_with_the_config_tag(dev: dict[str, Run]) -> None:
+    aws = dev["aws"]
+    repos = aws.of_type("aws:ecr/repository:Repository")
+    assert len(repos) == len(TOPOLOGY.services)
+    for repo in repos:
+        assert repo.inputs["imageTagMutability"] == "IMMUTABLE"
+        assert repo.inputs["imageScanningConfiguration"] == {"scanOnPush": True}
+    images = {i.name: i.inputs for i in aws.of_type("docker-build:index:Image")}
+    for service in TOPOLOGY.services:
+        image = images[f"ecomctl-dev-{service.name}"]
+        assert image["push"] is True
+        assert image["buildArgs"] == {"SERVICE_PACKAGE": service.package}
+        assert [t.rsplit(":", 1)[1] for t in image["tags"]] == ["3f2a9c1"]
+        assert Path(image["dockerfile"]["location"]).is_file()
+        assert (REPO / service.package.replace(".", "/") / "__main__.py").is_file()  # the image's CMD
+
+
+def test_latest_tag_is_refused() -> None:
+    with pytest.raises(Exception, match="latest"):
+        run(lambda: stage("aws").program(ProgramConfig.for_stack("ci", image_tag="latest"), {}))
+
+
+def _policy(aws: Run, name: str) -> dict[str, object]:
+    found: list[Rec] = [r for r in aws.of_type("aws:iam/rolePolicy:RolePolicy") if r.name == name]
+    return json.loads(found[0].inputs["policy"]) if found else {}
+
+
+def test_one_least_privilege_role_per_service(dev: dict[str, Run]) -> None:
+    aws = dev["aws"]
+    for service in TOPOLOGY.services:
+        policy = _policy(aws, f"ecomctl-dev-svc-{service.name}")
+        resources = json.dumps(policy)
+        for table in TOPOLOGY.tables:
+            assert (f":ecomctl-dev-{table.name}\"" in resources or f":ecomctl-dev-{table.name}/" in resources) == (
+                table.name in service.tables), (service.name, table.name)
+        assert ("s3:" in resources) == bool(service.buckets)
+        assert ("sns:Publish" in resources) == bool(service.notification_topics)
+        for stmt in policy.get("Statement", []):  # type: ignore[union-attr]
+            assert stmt["Resource"] != "*" and not any(a.endswith(":*") for a in stmt["Action"])

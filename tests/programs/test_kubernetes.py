@@ -1,0 +1,107 @@
+"""The Kubernetes program under mocks: every object it creates is schema-valid; config and
+secrets come from the AWS outputs; HPAs, monitoring, Argo CD and the public entry are in place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ecomctl.topology import TOPOLOGY
+from programs.config import ProgramConfig
+from tests.programs.harness import Rec, Run
+from tests.programs.k8s_schema import validate
+
+_NOT_OBJECTS = ("pulumi:providers:kubernetes", "kubernetes:helm.sh/v3:Release")
+
+
+def k8s_objects(run: Run) -> list[tuple[Rec, dict[str, Any]]]:
+    return [(r, {k: v for k, v in r.inputs.items()}) for r in run.resources
+            if r.type.startswith("kubernetes:") and r.type not in _NOT_OBJECTS]
+
+
+def test_every_object_the_program_creates_validates(dev: dict[str, Run], dev_cfg: ProgramConfig) -> None:
+    objects = k8s_objects(dev["k8s"])
+    assert len(objects) > 50
+    for rec, obj in objects:
+        assert rec.type.rsplit(":", 1)[1] == obj["kind"]
+        validate(obj, dev_cfg.kubernetes_version)
+
+
+def _obj(run: Run, kind: str, name: str) -> dict[str, Any]:
+    found = [o for _, o in k8s_objects(run) if o["kind"] == kind and o["metadata"]["name"] == name]
+    assert len(found) == 1, (kind, name, len(found))
+    return found[0]
+
+
+@pytest.mark.parametrize("service", TOPOLOGY.services, ids=lambda s: s.name)
+def test_hpa_target_exists_and_bounds_match(dev: dict[str, Run], service: Any) -> None:
+    hpa = _obj(dev["k8s"], "HorizontalPodAutoscaler", service.name)["spec"]
+    _obj(dev["k8s"], hpa["scaleTargetRef"]["kind"], hpa["scaleTargetRef"]["name"])
+    assert (hpa["minReplicas"], hpa["maxReplicas"]) == (service.min_replicas, service.max_replicas)
+
+
+def test_config_and_secrets_come_from_the_aws_outputs(dev: dict[str, Run]) -> None:
+    aws, k8s = dev["aws"].exports, dev["k8s"]
+    orders_cfg = _obj(k8s, "ConfigMap", "orders-config")["data"]
+    assert orders_cfg["MYSQL_HOST"] == aws["rds_endpoint"]
+    assert orders_cfg["KAFKA_BOOTSTRAP_SERVERS"] == aws["msk_bootstrap_brokers_sasl_scram"]
+    assert orders_cfg["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
+    assert orders_cfg["TABLE_PRODUCTS"] == aws["table_names"]["products"]
+    assert orders_cfg["HOST"] == "0.0.0.0" and orders_cfg["PORT"] == "8003"
+    gateway_cfg = _obj(k8s, "ConfigMap", "api-gateway-config")["data"]
+    assert gateway_cfg["BUCKET_DATA"] == aws["bucket_names"]["data"]
+    assert gateway_cfg["UPSTREAM_ORDERS_URL"] == "http://orders.ecomctl.svc.cluster.local:8003"
+    assert gateway_cfg["CORS_ORIGINS"] == "https://shop.example.com"
+    for rec, obj in k8s_objects(k8s):
+        if obj["kind"] == "ConfigMap":
+            assert not set(obj.get("data", {})) & {"JWT_SECRET", "MYSQL_PASSWORD", "KAFKA_SASL_PASSWORD",
+                                                    "ADMIN_PASSWORD"}, rec.name
+        if obj["kind"] == "Secret":
+            assert "stringData" in rec.secrets, rec.name  # secret in the Pulumi state too
+    secret = _obj(k8s, "Secret", "orders-secrets")["stringData"]
+    assert secret["MYSQL_PASSWORD"] == aws["mysql_passwords"]["orders"]
+    assert secret["KAFKA_SASL_PASSWORD"] == aws["kafka_password"]
+    assert secret["JWT_SECRET"] == aws["jwt_secret"]
+    sa = _obj(k8s, "ServiceAccount", "products")
+    assert sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == aws["service_role_arns"]["products"]
+
+
+def test_mysql_bootstrap_uses_the_master_login_and_per_service_passwords(dev: dict[str, Run]) -> None:
+    aws, k8s = dev["aws"].exports, dev["k8s"]
+    boot = _obj(k8s, "Secret", "mysql-bootstrap")["stringData"]
+    assert boot["MYSQL_PWD"] == aws["rds_master_password"] and boot["MYSQL_HOST"] == aws["rds_endpoint"]
+    for db, pw in aws["mysql_passwords"].items():
+        assert f"SET @pw_{db} = '{pw}';" in boot["bootstrap.sql"]
+    job = _obj(k8s, "Job", "mysql-bootstrap")
+    assert job["spec"]["template"]["spec"]["containers"][0]["securityContext"]["runAsNonRoot"] is True
+
+
+def test_metrics_server_prometheus_and_argocd(dev: dict[str, Run], dev_cfg: ProgramConfig) -> None:
+    k8s = dev["k8s"]
+    releases = {r.inputs["chart"]: r.inputs for r in k8s.of_type("kubernetes:helm.sh/v3:Release")}
+    assert set(releases) == {"metrics-server", "kube-prometheus-stack", "argo-cd"}
+    assert all(r["version"] and r["repositoryOpts"]["repo"].startswith("https://") for r in releases.values())
+    prom = releases["kube-prometheus-stack"]["values"]
+    assert prom["prometheus"]["prometheusSpec"]["serviceMonitorSelectorNilUsesHelmValues"] is False
+    assert prom["grafana"]["sidecar"]["dashboards"]["label"] == "grafana_dashboard"
+    app = _obj(k8s, "Application", "ecomctl")["spec"]
+    assert app["source"] == {"repoURL": dev_cfg.gitops_repo_url, "targetRevision": dev_cfg.gitops_revision,
+                             "path": dev_cfg.gitops_path, "directory": {"recurse": False}}
+    assert app["destination"]["namespace"] == "ecomctl"
+    assert len([o for _, o in k8s_objects(k8s) if o["kind"] == "ServiceMonitor"]) == len(TOPOLOGY.services)
+
+
+def test_admin_uis_internal_unless_admin_cidrs(dev: dict[str, Run], prod: dict[str, Run]) -> None:
+    dev_entry = _obj(dev["k8s"], "Service", "grafana-entry")
+    assert dev_entry["metadata"]["annotations"]["service.beta.kubernetes.io/aws-load-balancer-internal"] == "true"
+    prod_entry = _obj(prod["k8s"], "Service", "argocd-entry")
+    assert prod_entry["spec"]["loadBalancerSourceRanges"] == ["198.51.100.0/24"]
+
+
+def test_operator_outputs(dev: dict[str, Run]) -> None:
+    out = dev["k8s"].exports
+    assert out["storefront_url"] == "https://shop.example.com"
+    assert out["storefront_load_balancer"].startswith("http://") and "elb" in out["storefront_load_balancer"]
+    assert out["grafana_url"].startswith("http://") and out["argocd_url"].startswith("https://")
+    assert out["cluster_name"] == dev["aws"].exports["cluster_name"]
