@@ -62,7 +62,12 @@ export function render(main) {
 
   const poll = async (key) => {
     for (let i = 0; i < POLL_LIMIT && !stopped; i += 1) {
-      const st = await api.fileStatus(key);
+      let st = null;
+      try {
+        st = await api.fileStatus(key);
+      } catch (err) {
+        if (err.status !== 404) throw err; // 404: the upload is not visible yet
+      }
       if (st && st.processed) {
         replace(status, notice(`Processed: ${key}`, "success"));
         replace(result, h("h2", {}, "Result"), h("pre", { class: "result" }, typeof st.result === "string" ? st.result : JSON.stringify(st.result ?? st, null, 2)));
