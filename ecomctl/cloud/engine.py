@@ -14,7 +14,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ecomctl.cloud.stages import ConfigFactory, StageLike, platform_stages, pulumi_config, upstream_key
+from ecomctl.cloud.stages import (
+    ConfigFactory,
+    StageLike,
+    platform_stages,
+    pulumi_config,
+    upstream_key,
+    with_secrets,
+)
 from ecomctl.cloud.workspace import (
     CloudSettings,
     engine_errors,
@@ -77,6 +84,9 @@ class DeployedResource:
     name: str
 
 
+_NONE = StackOutputs(())
+
+
 @dataclass
 class Engine:
     """All Pulumi operations of one ecomctl cloud stack."""
@@ -92,8 +102,7 @@ class Engine:
         require_pulumi_cli()
         done: list[StageOutputs] = []
         for stage in self.stages:
-            upstream = StackOutputs(tuple(done)).flat()
-            stack = self._stack(stage, upstream)
+            stack = self._stack(stage, StackOutputs(tuple(done)))
             with engine_errors(self.settings.stack, stage.name, "up"):
                 result = stack.up(color="never", on_event=self._sink(stage.name))
             done.append(_stage_outputs(stage.name, result.outputs))
@@ -186,7 +195,7 @@ class Engine:
         require_pulumi_cli()
         full = qualify(key)
         for stage in self.stages:
-            stack = self._stack(stage, {})
+            stack = self._stack(stage, _NONE)
             with engine_errors(self.settings.stack, stage.name, "config set"):
                 stack.set_all_config({full: ConfigValue(value=value, secret=secret)})
 
@@ -194,7 +203,7 @@ class Engine:
         require_pulumi_cli()
         full = qualify(key)
         for stage in self.stages:
-            stack = self._stack(stage, {})
+            stack = self._stack(stage, _NONE)
             with engine_errors(self.settings.stack, stage.name, "config rm"):
                 stack.remove_config(full)
 
@@ -202,22 +211,22 @@ class Engine:
         """The stack's configuration (as the first stage holds it; every stage holds the same)."""
         require_pulumi_cli()
         first = self.stages[0]
-        stack = self._stack(first, {})
+        stack = self._stack(first, _NONE)
         with engine_errors(self.settings.stack, first.name, "config"):
             values = stack.get_all_config()
         return [ConfigEntry(k, str(v.value), bool(v.secret)) for k, v in sorted(values.items())]
 
     # -- plumbing ----------------------------------------------------------------------
-    def _program(self, stage: StageLike, upstream: Mapping[str, Any]) -> Callable[[], None]:
-        frozen = dict(upstream)
+    def _program(self, stage: StageLike, upstream: StackOutputs) -> Callable[[], None]:
+        values, secret = upstream.flat(), upstream.secret_keys()
         factory = self.config_factory
 
         def program() -> None:
-            stage.program(factory(), frozen)
+            stage.program(factory(), with_secrets(values, secret))
 
         return program
 
-    def _stack(self, stage: StageLike, upstream: Mapping[str, Any]) -> auto.Stack:
+    def _stack(self, stage: StageLike, upstream: StackOutputs) -> auto.Stack:
         from pulumi import automation as auto
 
         with engine_errors(self.settings.stack, stage.name, "select"):
@@ -236,13 +245,13 @@ class Engine:
                 return auto.select_stack(
                     stack_name=self.settings.stack,
                     project_name=project_name(stage.name),
-                    program=self._program(stage, {}),
+                    program=self._program(stage, _NONE),
                     opts=workspace_options(self.settings, stage.name),
                 )
         except ConfigError:  # the stage's stack does not exist
             return None
 
-    def _current_upstream(self, stage_name: str) -> dict[str, Any]:
+    def _current_upstream(self, stage_name: str) -> StackOutputs:
         before: list[StageOutputs] = []
         for stage in self.stages:
             if stage.name == stage_name:
@@ -251,7 +260,7 @@ class Engine:
             if stack is not None:
                 with engine_errors(self.settings.stack, stage.name, "outputs"):
                     before.append(_stage_outputs(stage.name, stack.outputs()))
-        return StackOutputs(tuple(before)).flat()
+        return StackOutputs(tuple(before))
 
     def _sink(self, stage: str) -> Callable[[Any], None] | None:
         sink = self.on_event

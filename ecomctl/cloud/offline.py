@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
-from ecomctl.cloud.stages import StageLike, upstream_key
+from ecomctl.cloud.stages import StageLike, upstream_key, with_secrets
 from ecomctl.errors import CloudError
 
 if TYPE_CHECKING:
@@ -49,6 +49,7 @@ class Resource:
 class OfflineRun:
     resources: tuple[Resource, ...]
     outputs: Mapping[str, Any]  # "<stage>.<output>" -> plain value
+    secret: frozenset[str] = frozenset()  # the outputs that are secrets
 
 
 def lookup(data: Any, path: str, default: Any = None) -> Any:
@@ -67,10 +68,11 @@ def run_offline(stages: Sequence[StageLike], config: Any, stack: str) -> Offline
     """Every stage in ``up`` order under mocks; each sees the outputs of the stages before it."""
     resources: list[Resource] = []
     outputs: dict[str, Any] = {}
+    secret: set[str] = set()
     for stage in stages:
         try:
-            stage_resources, stage_outputs = contextvars.Context().run(
-                _run_stage, stage, config, dict(outputs), stack
+            stage_resources, stage_outputs, stage_secret = contextvars.Context().run(
+                _run_stage, stage, config, dict(outputs), frozenset(secret), stack
             )
         except Exception as exc:  # a program bug: say which stage, keep the cause
             cause = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
@@ -81,7 +83,8 @@ def run_offline(stages: Sequence[StageLike], config: Any, stack: str) -> Offline
             ) from None
         resources.extend(stage_resources)
         outputs.update({upstream_key(stage.name, k): v for k, v in stage_outputs.items()})
-    return OfflineRun(tuple(resources), outputs)
+        secret.update(upstream_key(stage.name, k) for k in stage_secret)
+    return OfflineRun(tuple(resources), outputs, frozenset(secret))
 
 
 def _trace_tail(exc: BaseException) -> str:
@@ -92,8 +95,8 @@ def _trace_tail(exc: BaseException) -> str:
 
 
 def _run_stage(
-    stage: StageLike, config: Any, upstream: Mapping[str, Any], stack: str
-) -> tuple[list[Resource], dict[str, Any]]:
+    stage: StageLike, config: Any, upstream: Mapping[str, Any], secret: frozenset[str], stack: str
+) -> tuple[list[Resource], dict[str, Any], set[str]]:
     import asyncio
 
     import pulumi
@@ -106,19 +109,22 @@ def _run_stage(
     mocks = _RecordingMocks(stage.name, stack)
     set_mocks(cast(Any, mocks), project=f"ecomctl-{stage.name}", stack=stack, preview=False)
     exported: dict[str, Any] = {}
+    exported_secret: set[str] = set()
 
     def body() -> None:
-        stage.program(config, upstream)
+        stage.program(config, with_secrets(upstream, secret))
         root = get_root_resource()
-        raw = dict(getattr(root, "outputs", {}) or {})
-        resolved: Any = _sync_await(pulumi.Output.from_input(raw).future())
-        exported.update(resolved or {})
+        for key, value in dict(getattr(root, "outputs", {}) or {}).items():
+            output = pulumi.Output.from_input(value)
+            exported[key] = _sync_await(output.future())
+            if _sync_await(output.is_secret()):
+                exported_secret.add(key)
 
     try:
         _sync_await(run_pulumi_func(body))
     finally:
         asyncio.get_event_loop().close()
-    return mocks.resources, exported
+    return mocks.resources, exported, exported_secret
 
 
 def _computed(type_: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:

@@ -56,3 +56,20 @@ def pulumi_config() -> Any:
 def upstream_key(stage: str, output: str) -> str:
     """How a stage's output is keyed for the stages after it: ``"<stage>.<output>"``."""
     return f"{stage}.{output}"
+
+
+def with_secrets(upstream: Mapping[str, Any], secret_keys: frozenset[str]) -> dict[str, Any]:
+    """``upstream`` with every value that was a secret output wrapped in ``Output.secret`` again.
+
+    Call inside a running program: a password exported by ``aws`` stays a secret in the state
+    and outputs of ``gcp`` and ``k8s`` instead of becoming plain text there."""
+    import pulumi
+
+    def wrap(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {k: wrap(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [wrap(v) for v in value]
+        return pulumi.Output.secret(value)
+
+    return {k: (wrap(v) if k in secret_keys else v) for k, v in upstream.items()}

@@ -177,14 +177,16 @@ def engine_errors(stack: str, stage: str, operation: str) -> Iterator[None]:
         ) from None
 
 
+_GENERIC = re.compile(r"^(update|preview|destroy|refresh) (failed|canceled)$")
+
+
 def _error_lines(text: str) -> list[str]:
-    """The ``error:`` lines of a failed pulumi command, most specific first, secrets-free."""
+    """The ``error:`` lines of a failed pulumi command, the specific causes before the generic ones."""
     found: list[str] = []
     for raw in text.splitlines():
-        line = raw.strip()
+        line = re.sub(r"^\s*(stdout|stderr):\s*", "", raw).strip()
         if line.lower().startswith("error:"):
             msg = line[len("error:"):].strip()
             if msg and msg not in found:
                 found.append(msg)
-    return found
-
+    return sorted(found, key=lambda m: bool(_GENERIC.match(m)))
