@@ -101,3 +101,17 @@ def stock_of(platform: LocalPlatform, product_id: str) -> int:
     item = client.get_item(TableName=env["TABLE_PRODUCTS"], Key={"product_id": {"S": product_id}},
                            ConsistentRead=True)["Item"]
     return int(item["stock"]["N"])
+
+
+@pytest.fixture(name="aws_environ")
+def fx_aws_environ(platform: LocalPlatform, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], dict[str, str]]:
+    """For in-process services: put a service's AWS SDK settings (endpoints, keys) in os.environ."""
+
+    def apply(service: str) -> dict[str, str]:
+        env = platform.service_env(service)
+        for key, value in env.items():
+            if key.startswith("AWS_"):
+                monkeypatch.setenv(key, value)
+        return env
+
+    return apply
