@@ -143,8 +143,10 @@ def k8s_program(cfg: ProgramConfig, upstream: Mapping[str, Any], topology: Topol
                             enable_server_side_apply=True)
     opts = pulumi.ResourceOptions(provider=provider)
     values = manifest_values(cfg, upstream)
-    namespaces = [apply_object(m.namespace(ns), opts)
-                  for ns in (values.namespace, values.monitoring_namespace, values.argocd_namespace)]
+    # node-exporter (kube-prometheus-stack) needs host access: its namespace is privileged
+    namespaces = [apply_object(m.namespace(ns, level), opts) for ns, level in (
+        (values.namespace, "restricted"), (values.monitoring_namespace, "privileged"),
+        (values.argocd_namespace, "baseline"))]
     in_ns = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=namespaces))
     metrics = _release("metrics-server", "kube-system", {"args": ["--kubelet-preferred-address-types=InternalIP"]},
                        opts)

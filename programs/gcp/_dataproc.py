@@ -89,34 +89,35 @@ def build_dataproc(cfg: ProgramConfig, net: GcpNetwork, kafka_secret: gcp.secret
         f"{name}-flink-connector", bucket=jobs.name, name=jar_name,
         source=pulumi.RemoteAsset(connector_url(cfg.flink_kafka_connector_version)), opts=opts)
 
-    disk = {"boot_disk_type": "pd-balanced", "boot_disk_size_gb": 100}
+    disk: gcp.dataproc.ClusterClusterConfigMasterConfigDiskConfigArgsDict = {
+        "boot_disk_type": "pd-balanced", "boot_disk_size_gb": 100}
+    cluster_config: gcp.dataproc.ClusterClusterConfigArgsDict = {
+        "staging_bucket": buckets["staging"].name,
+        "temp_bucket": buckets["temp"].name,
+        "gce_cluster_config": {
+            "subnetwork": net.subnet.id,
+            "internal_ip_only": True,
+            "service_account": sa.email,
+            "service_account_scopes": ["https://www.googleapis.com/auth/cloud-platform"],
+            "tags": [DATAPROC_TAG],
+            "shielded_instance_config": {"enable_secure_boot": True, "enable_vtpm": True,
+                                         "enable_integrity_monitoring": True},
+        },
+        "master_config": {"num_instances": 1, "machine_type": cfg.dataproc_machine_type, "disk_config": disk},
+        "worker_config": {"num_instances": cfg.dataproc_workers, "machine_type": cfg.dataproc_machine_type,
+                          "disk_config": disk},
+        "software_config": {
+            "image_version": cfg.dataproc_image_version,
+            "optional_components": ["FLINK"],
+            "override_properties": {"dataproc:dataproc.logging.stackdriver.enable": "true"},
+        },
+        "endpoint_config": {"enable_http_port_access": False},
+        "lifecycle_config": None if cfg.production else {
+            "idle_delete_ttl": f"{cfg.dataproc_idle_delete_ttl_s}s"},
+    }
     cluster = gcp.dataproc.Cluster(
         f"{name}-flink", name=f"{name}-flink"[:51], region=cfg.gcp_region, project=cfg.gcp_project,
-        graceful_decommission_timeout="120s",
-        cluster_config={
-            "staging_bucket": buckets["staging"].name,
-            "temp_bucket": buckets["temp"].name,
-            "gce_cluster_config": {
-                "subnetwork": net.subnet.id,
-                "internal_ip_only": True,
-                "service_account": sa.email,
-                "service_account_scopes": ["https://www.googleapis.com/auth/cloud-platform"],
-                "tags": [DATAPROC_TAG],
-                "shielded_instance_config": {"enable_secure_boot": True, "enable_vtpm": True,
-                                             "enable_integrity_monitoring": True},
-            },
-            "master_config": {"num_instances": 1, "machine_type": cfg.dataproc_machine_type, "disk_config": disk},
-            "worker_config": {"num_instances": cfg.dataproc_workers, "machine_type": cfg.dataproc_machine_type,
-                              "disk_config": disk},
-            "software_config": {
-                "image_version": cfg.dataproc_image_version,
-                "optional_components": ["FLINK"],
-                "override_properties": {"dataproc:dataproc.logging.stackdriver.enable": "true"},
-            },
-            "endpoint_config": {"enable_http_port_access": False},
-            "lifecycle_config": None if cfg.production else {
-                "idle_delete_ttl": f"{cfg.dataproc_idle_delete_ttl_s}s"},
-        },
+        graceful_decommission_timeout="120s", cluster_config=cluster_config,
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[net.nat])))
 
     def gs(obj: gcp.storage.BucketObject) -> pulumi.Output[str]:

