@@ -14,6 +14,13 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
+def _mount_path(scope: Scope) -> str:
+    """The route of a mounted ASGI handler (its prefix); "unmatched" when nothing was routed."""
+    handler = scope.get("route_handler")
+    paths = getattr(handler, "paths", None)
+    return min(paths) if paths else "unmatched"
+
+
 class Metrics:
     """The metrics of one service process."""
 
@@ -66,7 +73,7 @@ class Metrics:
             try:
                 await app(scope, receive, send_status)
             finally:
-                route = scope.get("path_template") or "unmatched"
+                route = scope.get("path_template") or _mount_path(scope)
                 method = scope.get("method", "GET")
                 requests.labels(method, route, str(status)).inc()
                 latency.labels(method, route).observe(time.perf_counter() - started)
