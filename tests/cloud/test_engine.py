@@ -152,7 +152,7 @@ def test_a_program_exception_is_a_cloud_error(fake_pulumi: FakePulumi) -> None:
 
     engine = _engine()
     engine.stages = (sample_stages.SampleStage("gcp", broken),)
-    with pytest.raises(CloudError, match="ecomctl-gcp.*failed"):
+    with pytest.raises(CloudError, match=r"ecomctl-gcp.*failed"):
         engine.up()
 
 

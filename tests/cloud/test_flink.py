@@ -1,0 +1,94 @@
+"""The Dataproc Flink submission, checked at the client boundary (a fake JobControllerClient)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ecomctl.cloud.engine import StackOutputs, StageOutputs
+from ecomctl.cloud.flink import PYTHON_DRIVER, REQUIRED, submit_stream_job
+from ecomctl.cloud.flink_entry import split
+from ecomctl.errors import CloudError
+from ecomctl.topology import TOPOLOGY
+
+GCP = {
+    "dataproc_project": "shop-prod", "dataproc_region": "us-east4", "dataproc_cluster": "ecomctl-dev-flink",
+    "flink_bucket": "ecomctl-dev-jobs", "flink_job_py": "gs://ecomctl-dev-jobs/flink/abc/job.py",
+    "flink_job_archive": "gs://ecomctl-dev-jobs/flink/abc/stream.zip",
+    "flink_connector_jar": "gs://ecomctl-dev-jobs/flink/lib/flink-sql-connector-kafka-3.0.0-1.17.jar",
+    "kafka_bootstrap": "b-1.msk:9096,b-2.msk:9096", "kafka_security_protocol": "SASL_SSL",
+    "kafka_sasl_mechanism": "SCRAM-SHA-512", "kafka_username": "dataproc-flink",
+    "kafka_password": "p4ss-w0rd-never-in-the-job", "kafka_password_secret": "projects/shop-prod/secrets/kafka",
+}
+
+
+class FakeJobClient:
+    def __init__(self, fail: bool = False) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.fail = fail
+
+    def submit_job(self, request: dict[str, Any]) -> Any:
+        if self.fail:
+            raise RuntimeError("403 Permission 'dataproc.jobs.create' denied\nmore")
+        self.requests.append(request)
+        return {"reference": request["job"]["reference"]}
+
+
+def outputs(**gcp: Any) -> StackOutputs:
+    return StackOutputs((StageOutputs("aws", {"vpc_id": "v"}), StageOutputs("gcp", {**GCP, **gcp},
+                                                                            frozenset({"kafka_password"}))))
+
+
+def test_request_shape_is_a_pyflink_job_through_the_python_driver() -> None:
+    client = FakeJobClient()
+    uploads: list[tuple[str, str, bytes]] = []
+
+    def upload(bucket: str, name: str, content: bytes) -> str:
+        uploads.append((bucket, name, content))
+        return f"gs://{bucket}/{name}"
+
+    job_id = submit_stream_job(outputs(), client=client, upload=upload, now=lambda: 1764000000.0)
+
+    assert job_id == "orders-analytics-1764000000"
+    [request] = client.requests
+    assert request["project_id"] == "shop-prod" and request["region"] == "us-east4"
+    job = request["job"]
+    assert job["placement"] == {"cluster_name": "ecomctl-dev-flink"}
+    assert job["reference"] == {"job_id": job_id}
+    flink = job["flink_job"]
+    assert flink["main_class"] == PYTHON_DRIVER
+    assert flink["jar_file_uris"] == [GCP["flink_connector_jar"]]
+    [(bucket, name, content)] = uploads
+    assert bucket == "ecomctl-dev-jobs" and name.endswith("/flink_entry.py") and b"def main" in content
+    args = flink["args"]
+    assert args[:4] == ["-py", f"gs://{bucket}/{name}", "-pyfs", GCP["flink_job_archive"]]
+    env, secret_env, rest = split(args[4:])
+    job = TOPOLOGY.stream_jobs[0]
+    assert env["SOURCE_TOPIC"] == job.source and env["SINK_TOPIC"] == job.sink
+    assert env["KAFKA_BOOTSTRAP_SERVERS"] == GCP["kafka_bootstrap"]
+    assert env["KAFKA_SASL_USERNAME"] == "dataproc-flink" and env["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
+    assert secret_env == {"KAFKA_SASL_PASSWORD": "projects/shop-prod/secrets/kafka"}
+    assert rest == ["--state-dir", "/var/lib/ecomctl/flink"]
+    assert GCP["kafka_password"] not in repr(request)
+
+
+def test_missing_outputs_are_named() -> None:
+    with pytest.raises(CloudError, match="did not export dataproc_cluster, kafka_password_secret"):
+        submit_stream_job(outputs(dataproc_cluster="", kafka_password_secret=""), client=FakeJobClient(),
+                          upload=lambda b, n, c: "gs://x")
+
+
+def test_a_refused_submission_is_one_line() -> None:
+    with pytest.raises(CloudError) as caught:
+        submit_stream_job(outputs(), client=FakeJobClient(fail=True), upload=lambda b, n, c: "gs://x/e.py")
+    assert caught.value.message == "Dataproc refused the Flink job: 403 Permission 'dataproc.jobs.create' denied"
+
+
+def test_every_required_output_is_exported_by_the_gcp_program() -> None:
+    import inspect
+
+    from programs import gcp
+
+    source = inspect.getsource(gcp)
+    assert all(f'"{key}"' in source for key in REQUIRED)
