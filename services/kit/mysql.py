@@ -108,7 +108,8 @@ def migration_files(directory: Path) -> list[Path]:
 def statements(sql: str) -> list[str]:
     """The statements of a migration file (split on ``;`` at line ends; ``--`` comments dropped)."""
     lines = [line for line in sql.splitlines() if not line.strip().startswith("--")]
-    return [s.strip() for s in "\n".join(lines).split(";\n") if s.strip().rstrip(";").strip()]
+    parts = (part.strip().rstrip(";").strip() for part in "\n".join(lines).split(";\n"))
+    return [part for part in parts if part]
 
 
 async def migrate(pool: Pool, directory: Path) -> list[str]:
@@ -136,7 +137,7 @@ async def migrate(pool: Pool, directory: Path) -> list[str]:
                     if version in done:
                         continue
                     for statement in statements(path.read_text()):
-                        await cur.execute(statement.rstrip(";"))
+                        await cur.execute(statement)
                     await cur.execute(
                         f"INSERT INTO {MIGRATIONS_TABLE} (version, name) VALUES (%s, %s)",
                         (version, path.name),

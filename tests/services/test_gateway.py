@@ -11,7 +11,6 @@ import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
-from typing import Any
 
 import boto3
 import httpx

@@ -256,7 +256,9 @@ def test_every_order_yields_exactly_one_created_event(
     cancelled = [e for e in events if e["type"] == "order.cancelled"]
     assert [e["order_id"] for e in cancelled] == [orders[0]["id"]]
     sample = created[0]
-    assert set(sample) - {"key"} == {"event_id", "type", "occurred_at", "order_id", "user_id", "items", "total", "currency"}
+    assert set(sample) - {"key"} == {
+        "event_id", "type", "occurred_at", "order_id", "user_id", "items", "total", "currency",
+    }
     assert sample["user_id"] == user.id and sample["total"] == "8.50" and sample["currency"] == "USD"
     assert sample["items"] == [{"product_id": product["product_id"], "quantity": 2, "unit_price": "4.25"}]
     assert sample["occurred_at"].endswith("Z")

@@ -79,7 +79,8 @@ def test_a_token_signed_with_another_secret_is_401(api: httpx.Client, user: Acco
     import jwt
 
     claims = jwt.decode(user.token, options={"verify_signature": False})
-    forged = jwt.encode({**claims, "role": "admin"}, "not-the-stack-secret-but-long-enough-for-hs256", algorithm="HS256")
+    other_secret = "not-the-stack-secret-but-long-enough-for-hs256"
+    forged = jwt.encode({**claims, "role": "admin"}, other_secret, algorithm="HS256")
     assert api.get("/api/users", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
 
 

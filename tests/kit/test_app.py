@@ -1,0 +1,158 @@
+"""The kit's app assembly: problem details, request ids, health/ready, metrics — on a tiny app."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+import msgspec
+import pytest
+from litestar import get, post
+from litestar.testing import TestClient
+
+from services.kit.app import build_app
+from services.kit.errors import Conflict
+from services.kit.health import run_checks
+from services.kit.logging import JsonFormatter, request_id
+from services.kit.metrics import Metrics
+
+
+class Thing(msgspec.Struct):
+    name: str
+    size: int
+
+
+@post("/things")
+async def create_thing(data: Thing) -> Thing:
+    return data
+
+
+@get("/conflict")
+async def conflict() -> None:
+    raise Conflict("already there", extra={"thing": "x"})
+
+
+@get("/boom")
+async def boom() -> None:
+    raise RuntimeError("secret internals: password=hunter2")
+
+
+@get("/rid")
+async def rid() -> dict[str, str]:
+    return {"rid": request_id()}
+
+
+@get("/items/{item_id:str}")
+async def item(item_id: str) -> dict[str, str]:
+    return {"id": item_id}
+
+
+async def ok() -> None:
+    return None
+
+
+async def down() -> None:
+    raise ConnectionRefusedError("db at 10.0.0.1 refused")
+
+
+async def hangs() -> None:
+    await asyncio.sleep(10)
+
+
+def _client(checks: dict[str, object] | None = None) -> TestClient:  # type: ignore[type-arg]
+    app = build_app(service="kit-test", log_level="INFO", handlers=[create_thing, conflict, boom, rid, item],
+                    checks=checks or {"ok": ok}, metrics=Metrics("kit-test"))  # type: ignore[arg-type]
+    return TestClient(app=app, raise_server_exceptions=False)
+
+
+def test_validation_errors_are_problem_details() -> None:
+    with _client() as client:
+        answer = client.post("/things", json={"name": "x", "size": "big"})
+        assert answer.status_code == 400
+        assert answer.headers["content-type"] == "application/problem+json"
+        body = answer.json()
+        assert body["status"] == 400 and body["errors"] and body["request_id"]
+
+
+def test_service_errors_map_to_their_status() -> None:
+    with _client() as client:
+        answer = client.get("/conflict")
+        assert answer.status_code == 409
+        assert answer.json() == {"type": "about:blank", "title": "Conflict", "status": 409,
+                                 "detail": "already there", "request_id": answer.headers["x-request-id"],
+                                 "thing": "x"}
+
+
+def test_unexpected_errors_hide_internals(caplog: pytest.LogCaptureFixture) -> None:
+    with _client() as client:
+        answer = client.get("/boom")
+        assert answer.status_code == 500
+        assert "hunter2" not in answer.text and "RuntimeError" not in answer.text
+    assert answer.json()["detail"] == "the server could not answer"
+
+
+def test_unknown_route_is_a_json_404() -> None:
+    with _client() as client:
+        answer = client.get("/nowhere")
+        assert answer.status_code == 404 and answer.json()["status"] == 404
+
+
+def test_request_id_is_taken_or_made() -> None:
+    with _client() as client:
+        given = client.get("/rid", headers={"X-Request-ID": "abc-123"})
+        assert given.json() == {"rid": "abc-123"} and given.headers["x-request-id"] == "abc-123"
+        hostile = client.get("/rid", headers={"X-Request-ID": "a b\"<script>"})
+        assert hostile.json()["rid"] != "a b\"<script>" and len(hostile.json()["rid"]) == 32
+        made = client.get("/rid")
+        assert len(made.headers["x-request-id"]) == 32
+
+
+def test_ready_names_failed_checks_quickly() -> None:
+    with _client({"ok": ok, "db": down, "slow": hangs}) as client:
+        assert client.get("/health").json() == {"status": "ok", "service": "kit-test"}
+        answer = client.get("/ready")
+        assert answer.status_code == 503
+        body = answer.json()
+        assert body["failed"] == ["db", "slow"]
+        assert body["checks"] == {"ok": "ok", "db": "error: ConnectionRefusedError", "slow": "timeout"}
+        assert "10.0.0.1" not in answer.text
+
+
+def test_run_checks_are_concurrent() -> None:
+    async def nap() -> None:
+        await asyncio.sleep(0.2)
+
+    loop = asyncio.new_event_loop()
+    try:
+        started = loop.time()
+        results = loop.run_until_complete(run_checks({"a": nap, "b": nap, "c": nap}, 1.0))
+        assert results == {"a": "ok", "b": "ok", "c": "ok"} and loop.time() - started < 0.5
+    finally:
+        loop.close()
+
+
+def test_metrics_count_by_route_template() -> None:
+    with _client() as client:
+        for n in range(3):
+            client.get(f"/items/{n}")
+        client.get("/conflict")
+        text = client.get("/metrics").text
+    assert 'http_requests_total{method="GET",route="/items/{item_id}",status="200"} 3.0' in text
+    assert 'http_requests_total{method="GET",route="/conflict",status="409"} 1.0' in text
+    assert 'http_request_duration_seconds_count{method="GET",route="/items/{item_id}"} 3.0' in text
+
+
+def test_business_counters_live_in_the_service_registry() -> None:
+    metrics = Metrics("x")
+    counter = metrics.counter("orders_created_total", "orders", ["kind"])
+    counter.labels("a").inc(2)
+    assert b'orders_created_total{kind="a"} 2.0' in metrics.exposition()
+    assert b"orders_created_total" not in Metrics("y").exposition()
+
+
+def test_json_log_lines() -> None:
+    record = logging.LogRecord("svc", logging.WARNING, __file__, 1, "hello %s", ("world",), None)
+    line = json.loads(JsonFormatter("orders").format(record))
+    assert line["msg"] == "hello world" and line["level"] == "warning" and line["service"] == "orders"
+    assert line["ts"].endswith("Z")
