@@ -60,12 +60,36 @@ def _secret_object(name: str, namespace: str, data: Mapping[str, Any]) -> dict[s
             "stringData": dict(data)}
 
 
+def text(value: Any) -> Any:
+    """A value as a string for a ConfigMap or Secret. Upstream secrets arrive as ``Output.secret``
+    (the Automation layer keeps them secret): those stay Outputs, and stay secret."""
+    if isinstance(value, pulumi.Output):
+        return value.apply(_plain_text)
+    return _plain_text(value)
+
+
+def _plain_text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():  # numbers come back from the engine as floats
+        return str(int(value))
+    return str(value)
+
+
+def bootstrap_sql(topology: Topology, passwords: Mapping[str, Any]) -> Any:
+    """The MySQL bootstrap script: the per-database passwords (secret Outputs), then the DDL."""
+    ddl = m.mysql_bootstrap_sql({d.name: mysql_user(d.name) for d in topology.databases})
+
+    def render(resolved: Mapping[str, Any]) -> str:
+        return "".join(f"SET @pw_{db} = '{resolved[db]}';\n" for db in sorted(resolved)) + ddl
+
+    return pulumi.Output.all(**dict(passwords)).apply(render)
+
+
 def stack_config_objects(topology: Topology, cfg: ProgramConfig, upstream: Mapping[str, Any],
                          values: m.ManifestValues) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
     """(ConfigMaps, Secrets) per service from the AWS outputs, and the MySQL bootstrap Secret."""
     endpoints = cloud_endpoints(
         topology, cfg, namespace=values.namespace,
-        mysql_host=upstream["aws.rds_endpoint"], mysql_port=upstream.get("aws.rds_port", 3306),
+        mysql_host=upstream["aws.rds_endpoint"], mysql_port=int(float(upstream.get("aws.rds_port", 3306))),
         database_passwords=upstream["aws.mysql_passwords"],
         kafka_bootstrap=upstream["aws.msk_bootstrap_brokers_sasl_scram"],
         kafka_username=upstream["aws.kafka_username"], kafka_password=upstream["aws.kafka_password"],
@@ -80,16 +104,14 @@ def stack_config_objects(topology: Topology, cfg: ProgramConfig, upstream: Mappi
         configs.append({"apiVersion": "v1", "kind": "ConfigMap",
                         "metadata": {"name": values.config_name(service.name), "namespace": values.namespace,
                                      "labels": m.labels(service.name)},
-                        "data": {k: str(v) for k, v in config.items()}})
+                        "data": {k: text(v) for k, v in config.items()}})
         secrets.append(_secret_object(values.secret_name(service.name), values.namespace,
-                                      {k: str(v) for k, v in secret.items()}))
-    passwords: Mapping[str, str] = upstream["aws.mysql_passwords"]
-    sql = "".join(f"SET @pw_{db} = '{passwords[db]}';\n" for db in sorted(passwords))
-    sql += m.mysql_bootstrap_sql({d.name: mysql_user(d.name) for d in topology.databases})
+                                      {k: text(v) for k, v in secret.items()}))
     bootstrap = _secret_object("mysql-bootstrap", values.namespace, {
-        "MYSQL_HOST": str(upstream["aws.rds_endpoint"]), "MYSQL_PORT": str(upstream.get("aws.rds_port", 3306)),
-        "MYSQL_USER": str(upstream["aws.rds_master_username"]),
-        "MYSQL_PWD": str(upstream["aws.rds_master_password"]), "bootstrap.sql": sql})
+        "MYSQL_HOST": text(upstream["aws.rds_endpoint"]), "MYSQL_PORT": text(upstream.get("aws.rds_port", 3306)),
+        "MYSQL_USER": text(upstream["aws.rds_master_username"]),
+        "MYSQL_PWD": text(upstream["aws.rds_master_password"]),
+        "bootstrap.sql": bootstrap_sql(topology, upstream["aws.mysql_passwords"])})
     return configs, secrets, bootstrap
 
 

@@ -69,8 +69,9 @@ def build_cluster(cfg: ProgramConfig, net: Network, kms_key: aws.kms.Key,
         vpc_config={
             "subnet_ids": [s.id for s in net.private_subnets],
             "endpoint_private_access": True,
-            "endpoint_public_access": True,
-            "public_access_cidrs": list(cfg.admin_cidrs) or ["0.0.0.0/0"],
+            # public only for the operators' CIDRs; without admin_cidrs the API is private to the VPC
+            "endpoint_public_access": bool(cfg.admin_cidrs),
+            "public_access_cidrs": list(cfg.admin_cidrs) or None,
         },
         access_config={"authentication_mode": "API", "bootstrap_cluster_creator_admin_permissions": True},
         encryption_config={"provider": {"key_arn": kms_key.arn}, "resources": ["secrets"]},

@@ -36,7 +36,7 @@ def build_gcp(cfg: ProgramConfig, upstream: Mapping[str, Any]) -> GcpOutputs:
     missing = [k for k in REQUIRED_UPSTREAM if not upstream.get(k)]
     if missing:
         raise ValueError(f"the gcp stage needs the aws stage's outputs first: missing {', '.join(missing)}")
-    plain = {k: str(upstream[k]) for k in REQUIRED_UPSTREAM}
+    plain = {k: upstream[k] for k in REQUIRED_UPSTREAM}  # plain strings, or Outputs if secret upstream
     gcp_opts = pulumi.ResourceOptions(provider=gcp.Provider(
         f"{cfg.prefix}-gcp", project=cfg.gcp_project, region=cfg.gcp_region,
         default_labels={"ecomctl-stack": cfg.stack}))

@@ -6,7 +6,7 @@ user. This stage creates the AWS side too (with an AWS provider): it is the one 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,7 +47,7 @@ def tunnel_endpoints(conn: aws.ec2.VpnConnection) -> list[tuple[pulumi.Output[st
              conn.tunnel2_vgw_inside_address)]
 
 
-def build_link(cfg: ProgramConfig, net: GcpNetwork, upstream: dict[str, str], gcp_opts: pulumi.ResourceOptions,
+def build_link(cfg: ProgramConfig, net: GcpNetwork, upstream: Mapping[str, Any], gcp_opts: pulumi.ResourceOptions,
                aws_opts: pulumi.ResourceOptions) -> Link:
     name = cfg.prefix
     ha = gcp.compute.HaVpnGateway(f"{name}-havpn", name=f"{name}-havpn", region=cfg.gcp_region,

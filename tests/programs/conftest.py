@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from ecomctl.cloud.stages import with_secrets
 from programs.config import ProgramConfig
 from programs.platform import STAGES
 from tests.programs.harness import Run, run
@@ -16,12 +17,15 @@ ORIGIN = "https://shop.example.com"
 
 def run_stages(cfg: ProgramConfig) -> dict[str, Run]:
     upstream: dict[str, Any] = {}
+    secret: set[str] = set()
     runs: dict[str, Run] = {}
     for stage in STAGES:
-        result = run(lambda stage=stage: stage.program(cfg, dict(upstream)), project=f"ecomctl-{stage.name}",
-                     stack=cfg.stack)
+        # like the Automation layer: secret outputs reach the next stage as Output.secret again
+        result = run(lambda stage=stage: stage.program(cfg, with_secrets(upstream, frozenset(secret))),
+                     project=f"ecomctl-{stage.name}", stack=cfg.stack)
         runs[stage.name] = result
         upstream.update({f"{stage.name}.{k}": v for k, v in result.exports.items()})
+        secret.update(f"{stage.name}.{k}" for k in result.secret_exports)
     return runs
 
 

@@ -32,6 +32,11 @@ def test_vpc_spans_two_azs_with_public_private_subnets_and_nat(dev: dict[str, Ru
     assert len(aws.of_type("aws:ec2/natGateway:NatGateway")) == 1  # one shared NAT outside production
 
 
+def test_eks_api_public_only_for_admin_cidrs(prod: dict[str, Run]) -> None:
+    vpc = prod["aws"].one("aws:eks/cluster:Cluster").inputs["vpcConfig"]
+    assert vpc["endpointPublicAccess"] is True and vpc["publicAccessCidrs"] == ["198.51.100.0/24"]
+
+
 def test_production_has_one_nat_per_az(prod: dict[str, Run], prod_cfg: ProgramConfig) -> None:
     assert len(prod["aws"].of_type("aws:ec2/natGateway:NatGateway")) == len(prod_cfg.availability_zones)
 
@@ -42,6 +47,7 @@ def test_eks_version_nodes_and_irsa(dev: dict[str, Run], dev_cfg: ProgramConfig)
     assert cluster.inputs["version"] == dev_cfg.kubernetes_version
     assert cluster.inputs["encryptionConfig"]["resources"] == ["secrets"]
     assert cluster.inputs["vpcConfig"]["endpointPrivateAccess"] is True
+    assert cluster.inputs["vpcConfig"]["endpointPublicAccess"] is False  # no admin_cidrs: private API only
     group = aws.one("aws:eks/nodeGroup:NodeGroup")
     assert group.inputs["scalingConfig"] == {"minSize": dev_cfg.node_min, "desiredSize": dev_cfg.node_desired,
                                              "maxSize": dev_cfg.node_max}

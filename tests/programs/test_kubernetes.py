@@ -105,3 +105,19 @@ def test_operator_outputs(dev: dict[str, Run]) -> None:
     assert out["storefront_load_balancer"].startswith("http://") and "elb" in out["storefront_load_balancer"]
     assert out["grafana_url"].startswith("http://") and out["argocd_url"].startswith("https://")
     assert out["cluster_name"] == dev["aws"].exports["cluster_name"]
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return [value] if isinstance(value, str) else []
+
+
+def test_no_output_was_turned_into_text(dev: dict[str, Run], prod: dict[str, Run]) -> None:
+    """``str(Output)`` yields a warning text, not the value: it must never reach a resource."""
+    for runs in (dev, prod):
+        for run in runs.values():
+            for rec in run.resources:
+                assert not any("Output[T]" in s for s in _strings(rec.inputs)), rec.name
