@@ -18,6 +18,13 @@ from programs.config import ProgramConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HANDLER_PACKAGE = "services.file_processor"
+# Lambda sets these itself and rejects a function that configures them
+LAMBDA_RESERVED_ENV = frozenset({
+    "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+    "AWS_EXECUTION_ENV", "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "_HANDLER", "_X_AMZN_TRACE_ID",
+})
 LAMBDA_RUNTIME = "python3.11"
 
 
@@ -106,7 +113,7 @@ def build_files(topology: Topology, cfg: ProgramConfig, suffix: pulumi.Input[str
         source_code_hash=code_hash,
         timeout=60,
         memory_size=256,
-        environment={"variables": dict(env)},
+        environment={"variables": {k: v for k, v in env.items() if k not in LAMBDA_RESERVED_ENV}},
         tracing_config={"mode": "Active"},
         opts=opts,
     )

@@ -13,7 +13,7 @@ from ._values import ManifestValues, labels, meta
 REQUESTS = "http_requests_total"
 DURATION_BUCKET = "http_request_duration_seconds_bucket"
 ORDERS_CREATED = "orders_created_total"
-CONSUMER_LAG = "kafka_consumer_group_ConsumerLagMetrics_Value"
+CONSUMER_LAG = "kafka_consumer_group_ConsumerLagMetrics_Value"  # MSK open monitoring (JMX exporter)
 DASHBOARD_UID = "ecomctl-platform"
 
 
@@ -59,7 +59,7 @@ def dashboard(topology: Topology, values: ManifestValues) -> dict[str, Any]:
         _panel(4, "Orders per minute", [(f"sum(rate({ORDERS_CREATED}{{{ns}}}[5m])) * 60", "orders/min")],
                "short", 12, 8),
         _panel(5, "Consumer lag (messages)",
-               [(f"sum by (consumer_group, topic) ({CONSUMER_LAG})", "{{consumer_group}} {{topic}}")],
+               [(f'sum by (groupId, topic) ({CONSUMER_LAG}{{name="SumOffsetLag"}})', "{{groupId}} {{topic}}")],
                "short", 0, 16),
         _panel(6, "Replicas", [
             (f"kube_deployment_status_replicas_available{{{ns}}}", "{{deployment}}"),

@@ -169,6 +169,7 @@ def test_lambda_is_the_local_handler_and_its_hash_drives_updates(dev: dict[str, 
     env = fn["environment"]["variables"]
     assert env["BUCKET_DATA"].startswith("ecomctl-dev-data-") and "QUEUE_FILE_UPLOADS_URL" not in env
     assert not any(k.startswith("AWS_ENDPOINT_URL") or k == "AWS_SECRET_ACCESS_KEY" for k in env)
+    assert "AWS_REGION" not in env  # reserved: Lambda refuses a function that sets it
     perm = aws.one("aws:lambda/permission:Permission").inputs
     assert perm["principal"] == "s3.amazonaws.com" and perm["action"] == "lambda:InvokeFunction"
     assert perm["sourceArn"].startswith("arn:aws:s3:::ecomctl-dev-data-")
