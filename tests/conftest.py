@@ -4,6 +4,8 @@ It runs in its own state directory and on ports shifted by ``ECOMCTL_TEST_PORT_O
 (default 20000), so a developer's ``ecomctl up`` stack is never touched. Jars and the Flink
 virtualenv are shared caches. ``ECOMCTL_TEST_KEEP=1`` leaves the stack running after the
 session (a later session then finds it up, and ``up`` is a no-op): handy while iterating.
+Two test sessions side by side need different ``ECOMCTL_TEST_PORT_OFFSET`` values (the state
+directory follows the offset).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from ecomctl.local.platform import LocalPlatform
 from ecomctl.settings import Settings
 
 TEST_OFFSET = int(os.environ.get("ECOMCTL_TEST_PORT_OFFSET", "20000"))
-TEST_STATE = Path(os.environ.get("ECOMCTL_TEST_STATE_DIR", "/tmp/ecomctl-test-state"))
+TEST_STATE = Path(os.environ.get("ECOMCTL_TEST_STATE_DIR", f"/tmp/ecomctl-test-{TEST_OFFSET}"))
 
 
 def stack_environ(state_dir: Path, offset: int, **extra: str) -> dict[str, str]:

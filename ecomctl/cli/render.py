@@ -14,6 +14,10 @@ if TYPE_CHECKING:
 
 console = Console()
 err_console = Console(stderr=True)
+if not console.is_terminal:  # pipes and CI logs: do not squeeze tables into 80 columns
+    console.width = max(console.width, 140)
+if not err_console.is_terminal:
+    err_console.width = max(err_console.width, 140)
 
 
 def print_json(obj: Any) -> None:

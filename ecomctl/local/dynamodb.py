@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ecomctl.errors import PrerequisiteError, StartupError
 from ecomctl.local import maven, probes
 from ecomctl.local.context import HOST, LocalContext, physical_name
 from ecomctl.local.spec import ComponentSpec
@@ -35,8 +38,37 @@ def _native_dir(lib: Path) -> Path:
     return native
 
 
+LAUNCHER = Path(__file__).with_name("java") / "LoopbackDynamoDB.java"
+
+
+def _launcher(lib: Path, java_home: Path) -> Path:
+    """Compiled once: DynamoDB Local's own launcher binds every interface; ours binds 127.0.0.1."""
+    source = LAUNCHER.read_bytes()
+    out = lib / f"launcher-{hashlib.sha256(source).hexdigest()[:12]}"
+    if (out / "LoopbackDynamoDB.class").exists():
+        return out
+    javac = java_home / "bin" / "javac"
+    if not javac.exists():
+        raise PrerequisiteError(
+            f"no javac in {java_home}: DynamoDB Local's loopback launcher is compiled once",
+            hint="apt-get install -y openjdk-17-jdk-headless (or point ECOMCTL_JAVA_HOME at a JDK 17)",
+        )
+    partial = out.with_name(out.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    proc = subprocess.run(
+        [str(javac), "-cp", f"{lib}/*", "-d", str(partial), str(LAUNCHER)],
+        capture_output=True, text=True, timeout=120,
+    )
+    if proc.returncode != 0:
+        raise StartupError("compiling the DynamoDB Local launcher failed", details=proc.stderr[-2000:])
+    partial.rename(out)
+    return out
+
+
 def prepare(ctx: LocalContext, progress: Callable[[str], None]) -> None:
-    _native_dir(_lib(ctx, progress))
+    lib = _lib(ctx, progress)
+    _native_dir(lib)
+    _launcher(lib, ctx.settings.java_home())
     ctx.layout.component_data(NAME).mkdir(parents=True, exist_ok=True)
 
 
@@ -50,8 +82,9 @@ def spec(ctx: LocalContext) -> ComponentSpec:
         requires=(),
         command=(
             str(java_home / "bin" / "java"), "-Xms128m", "-Xmx512m", "-XX:+UseG1GC",
-            f"-Dsqlite4java.library.path={_native_dir(lib)}", "-cp", f"{lib}/*",
-            "com.amazonaws.services.dynamodbv2.local.main.ServerRunner",
+            "-Djava.net.preferIPv4Stack=true", f"-Decomctl.bind={HOST}",
+            f"-Dsqlite4java.library.path={_native_dir(lib)}",
+            "-cp", f"{_launcher(lib, java_home)}:{lib}/*", "LoopbackDynamoDB",
             "-port", str(port), "-dbPath", str(ctx.layout.component_data(NAME)), "-sharedDb",
         ),
         env={"JAVA_HOME": str(java_home)},

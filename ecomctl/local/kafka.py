@@ -113,7 +113,7 @@ def spec(ctx: LocalContext) -> ComponentSpec:
         requires=(),
         command=(
             str(java_home / "bin" / "java"), "-Xms256m", HEAP, "-XX:+UseG1GC",
-            "-XX:MaxGCPauseMillis=20", "-Djava.awt.headless=true",
+            "-XX:MaxGCPauseMillis=20", "-Djava.awt.headless=true", "-Djava.net.preferIPv4Stack=true",
             f"-Dlog4j2.configurationFile={conf / 'log4j2.properties'}",
             "-cp", f"{lib}/*", "kafka.Kafka", str(conf / "server.properties"),
         ),

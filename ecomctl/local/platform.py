@@ -203,6 +203,8 @@ class LocalPlatform:
                 for spec, (state, detail) in zip(
                     watched, pool.map(_check, watched, [infos.get(s.name) for s in watched]), strict=True
                 ):
+                    if state == "stopped":  # asked to start a moment ago
+                        state = "starting"
                     if state == "healthy":
                         if spec.provision is not None:
                             spec.provision()

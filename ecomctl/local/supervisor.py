@@ -39,17 +39,23 @@ def marker(layout: Layout, name: str) -> str:
     return f"{layout.root}::{name}"
 
 
-def write_env_files(layout: Layout, specs: Sequence[ComponentSpec]) -> None:
+def write_env_files(layout: Layout, specs: Sequence[ComponentSpec]) -> list[str]:
+    """Write each component's command and environment; returns those that changed."""
+    changed: list[str] = []
     for spec in specs:
         path = layout.env_file(spec.name)
-        payload = {
+        payload = json.dumps({
             "argv": list(spec.command),
             "cwd": str(spec.cwd),
             "env": {**spec.env, MARKER: marker(layout, spec.name)},
-        }
+        }, sort_keys=True)
+        if path.exists() and path.read_text() == payload:
+            continue
+        changed.append(spec.name)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
-            json.dump(payload, fh)
+            fh.write(payload)
+    return changed
 
 
 def render_config(layout: Layout, specs: Sequence[ComponentSpec]) -> str:
@@ -112,8 +118,12 @@ class Supervisor:
         return True
 
     def ensure_running(self, specs: Sequence[ComponentSpec]) -> list[str]:
-        """Start supervisord, or reload it when the programs changed. Returns changed names."""
-        write_env_files(self.layout, specs)
+        """Start supervisord, or reload it when the programs changed. Returns changed names.
+
+        A running component whose command or environment changed is stopped here, so that
+        ``up`` starts it again with the new definition.
+        """
+        redefined = write_env_files(self.layout, specs)
         config = render_config(self.layout, specs)
         conf_path = self.layout.supervisor_conf
         old = conf_path.read_text() if conf_path.exists() else None
@@ -123,15 +133,17 @@ class Supervisor:
         if not self.running():
             self._start_daemon()
             return [s.name for s in specs]
+        if redefined:
+            self.stop_many(redefined)
         if old == config:
-            return []
+            return redefined
         added, changed, removed = self._rpc().supervisor.reloadConfig()[0]
         for name in changed + removed:
             self._stop_quietly(name)
             self._rpc().supervisor.removeProcessGroup(name)
         for name in changed + added:
             self._rpc().supervisor.addProcessGroup(name)
-        return list(added) + list(changed)
+        return sorted(set(added) | set(changed) | set(redefined))
 
     def _start_daemon(self) -> None:
         self.layout.supervisor_socket.unlink(missing_ok=True)
