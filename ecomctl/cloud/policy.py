@@ -136,6 +136,25 @@ def private_cluster_api(resources: Sequence[Resource]) -> Iterator[Violation]:
                                   "or disable the public endpoint")
 
 
+def operator_uis_restricted(resources: Sequence[Resource]) -> Iterator[Violation]:
+    """Only the public service of the topology (the storefront entry) may face the whole internet."""
+    from ecomctl.topology import TOPOLOGY
+
+    public = {s.name for s in TOPOLOGY.services if s.public}
+    rule = "operator-uis-restricted"
+    for r in (x for x in resources if x.type == "kubernetes:core/v1:Service"):
+        if r.get("spec.type") != "LoadBalancer":
+            continue
+        annotations = r.get("metadata.annotations") or {}
+        internal = str(annotations.get("service.beta.kubernetes.io/aws-load-balancer-internal", "")).lower() == "true" \
+            or annotations.get("service.beta.kubernetes.io/aws-load-balancer-scheme") == "internal"
+        selects = (r.get("spec.selector") or {}).get("app.kubernetes.io/name")
+        ranges = set(r.get("spec.loadBalancerSourceRanges") or ["0.0.0.0/0"])
+        if not internal and selects not in public and WORLD & ranges:
+            yield _v(rule, r, f"internet-facing load balancer for {selects!r} admits 0.0.0.0/0: "
+                              "set admin_cidrs to the operators' addresses")
+
+
 def private_buckets(resources: Sequence[Resource]) -> Iterator[Violation]:
     rule = "private-buckets"
     blocked = {
@@ -272,6 +291,9 @@ RULES: tuple[Rule, ...] = (
     Rule("encryption-in-transit", "security", "Kafka (MSK) accepts TLS only", encryption_in_transit),
     Rule("no-world-open-ingress", "security",
          "nothing but a load balancer's 80/443 faces 0.0.0.0/0; databases never public", no_world_open_ingress),
+    Rule("operator-uis-restricted", "security",
+         "Grafana, Argo CD and every non-public load balancer are internal or limited to admin CIDRs",
+         operator_uis_restricted),
     Rule("private-cluster-api", "security", "the EKS API is not open to the whole internet", private_cluster_api),
     Rule("private-buckets", "security", "every bucket blocks public access; no public ACLs", private_buckets),
     Rule("least-privilege-iam", "security", "no wildcard actions, no admin policies, no basic GCP roles",

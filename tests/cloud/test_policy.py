@@ -74,6 +74,11 @@ def compliant() -> list[Resource]:
             {"Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:UpdateItem"],
              "Resource": "arn:aws:dynamodb:us-east-1:123:table/products"}]})),
         res("gcp:projects/iAMMember:IAMMember", "dataproc-worker", role="roles/dataproc.worker"),
+        res("kubernetes:core/v1:Service", "grafana-entry", spec={
+            "type": "LoadBalancer", "selector": {"app.kubernetes.io/name": "grafana"},
+            "loadBalancerSourceRanges": ["203.0.113.0/24"], "ports": [{"port": 80}]}),
+        res("kubernetes:core/v1:Service", "api-gateway-public", spec={
+            "type": "LoadBalancer", "selector": {"app.kubernetes.io/name": "api-gateway"}, "ports": [{"port": 80}]}),
         deployment(),
         hpa(),
         METRICS,
@@ -122,6 +127,11 @@ VIOLATIONS: dict[str, list[tuple[str, Resource | None, str]]] = {
          "publicly accessible"),
         ("deny-all", res("gcp:compute/firewall:Firewall", "deny-all", direction="INGRESS",
                          sourceRanges=["0.0.0.0/0"], allows=[{"protocol": "tcp", "ports": ["22"]}]), "whole internet"),
+    ],
+    "operator-uis-restricted": [
+        ("grafana-entry", res("kubernetes:core/v1:Service", "grafana-entry", spec={
+            "type": "LoadBalancer", "selector": {"app.kubernetes.io/name": "grafana"},
+            "loadBalancerSourceRanges": ["0.0.0.0/0"], "ports": [{"port": 80}]}), "'grafana' admits 0.0.0.0/0"),
     ],
     "private-cluster-api": [
         ("eks", res(EKS, "eks", encryptionConfig={"resources": ["secrets"]},
