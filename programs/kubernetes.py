@@ -116,13 +116,8 @@ def stack_config_objects(topology: Topology, cfg: ProgramConfig, upstream: Mappi
 
 
 def manifest_values(cfg: ProgramConfig, upstream: Mapping[str, Any]) -> m.ManifestValues:
-    return m.ManifestValues(
-        image_repositories=dict(upstream["aws.ecr_repositories"]),
-        image_tag=str(upstream.get("aws.image_tag") or cfg.image_tag),
-        vpc_cidr=str(upstream.get("aws.vpc_cidr") or cfg.vpc_cidr),
-        role_arns=dict(upstream.get("aws.service_role_arns", {})),
-        admin_cidrs=cfg.admin_cidrs,
-        gitops_repo_url=cfg.gitops_repo_url, gitops_revision=cfg.gitops_revision, gitops_path=cfg.gitops_path)
+    aws = {k.removeprefix("aws."): v for k, v in upstream.items() if k.startswith("aws.")}
+    return m.ManifestValues.from_stack(cfg, aws)
 
 
 def _release(key: str, namespace: str, values: Mapping[str, Any], opts: pulumi.ResourceOptions) -> k8s.helm.v3.Release:

@@ -8,6 +8,7 @@ from typing import Any
 
 from ecomctl.topology import Service, Topology
 from ecomctl.wiring import Endpoints, KafkaEndpoint, MysqlEndpoint, service_env
+from programs.config import ProgramConfig
 
 SECRET_ENV_KEYS = frozenset({"JWT_SECRET", "MYSQL_PASSWORD", "KAFKA_SASL_PASSWORD", "ADMIN_PASSWORD"})
 """Env keys that go to a Secret (by reference); every other key goes to the service's ConfigMap."""
@@ -33,6 +34,23 @@ class ManifestValues:
     gitops_repo_url: str = "https://github.com/example/ecomctl.git"
     gitops_revision: str = "main"
     gitops_path: str = "deploy/k8s"
+
+    @classmethod
+    def from_stack(cls, cfg: ProgramConfig, aws_outputs: Mapping[str, Any]) -> ManifestValues:
+        """The values of a deployed stack: ``aws_outputs`` are the aws stage's outputs (unprefixed).
+        ``ecomctl render --stack`` and the k8s stage both use this, so Argo CD and Pulumi apply
+        identical objects."""
+        repos = aws_outputs.get("ecr_repositories") or {}
+        return cls(
+            image_repositories=dict(repos),
+            image_tag=str(aws_outputs.get("image_tag") or cfg.image_tag),
+            vpc_cidr=str(aws_outputs.get("vpc_cidr") or cfg.vpc_cidr),
+            role_arns=dict(aws_outputs.get("service_role_arns") or {}),
+            admin_cidrs=cfg.admin_cidrs,
+            gitops_repo_url=cfg.gitops_repo_url,
+            gitops_revision=cfg.gitops_revision,
+            gitops_path=cfg.gitops_path,
+        )
 
     def image(self, service: str) -> str:
         return f"{self.image_repositories[service]}:{self.image_tag}"

@@ -139,3 +139,12 @@ def test_mysql_bootstrap_sql_one_user_per_schema() -> None:
     assert "GRANT ALL PRIVILEGES ON `orders`.* TO 'orders_svc'@'%';" in sql
     assert "GRANT ALL PRIVILEGES ON `users`.* TO 'users_svc'@'%';" in sql
     assert "*.*" not in sql
+
+
+def test_values_from_stack_outputs_name_the_pushed_images() -> None:
+    cfg = ProgramConfig.for_stack("dev", image_tag="3f2a9c1")
+    outputs = {"ecr_repositories": {s.name: f"1.dkr.ecr/ecomctl-dev-{s.name}" for s in TOPOLOGY.services},
+               "service_role_arns": {"orders": "arn:aws:iam::1:role/orders"}, "vpc_cidr": "10.9.0.0/16"}
+    values = m.ManifestValues.from_stack(cfg, outputs)
+    assert values.image("orders") == "1.dkr.ecr/ecomctl-dev-orders:3f2a9c1"
+    assert values.role_arns == {"orders": "arn:aws:iam::1:role/orders"} and values.vpc_cidr == "10.9.0.0/16"
