@@ -35,6 +35,7 @@ REPO = Path(__file__).resolve().parents[1]
 VENV = REPO / ".venv-flink"
 REQUIREMENTS = Path(__file__).with_name("requirements.txt")
 JOB_SCRIPT = Path(__file__).with_name("job.py")
+LAUNCH_SCRIPT = Path(__file__).with_name("launch.py")
 STAMP_NAME = ".ecomctl-flink-stamp"
 MAVEN_CENTRAL = "https://repo1.maven.org/maven2"
 # The connector line must target the Flink minor pinned in requirements.txt (5.0.0-2.2 -> Flink 2.2).
@@ -175,15 +176,18 @@ def _sha1(path: Path) -> str:
 def job_command(runtime: FlinkRuntime, state_dir: Path) -> list[str]:
     """The foreground command the supervisor runs; it needs ``stream_job_env`` in its environment.
 
-    ``env`` sets what ``bin/flink`` itself reads (JAVA_HOME, where its client log goes) and puts
-    the Flink venv first on PATH; the job's own settings come from the supervisor's environment.
+    ``stream/launch.py`` runs ``flink run`` in its own process group and turns SIGTERM into a
+    stop-with-savepoint (see there). ``env`` sets what ``bin/flink`` itself reads (JAVA_HOME,
+    where its client log goes) and puts the Flink venv first on PATH; the job's own settings come
+    from the supervisor's environment.
     """
     layout = StateLayout.under(state_dir)
     prefix = ["env", f"FLINK_LOG_DIR={layout.root / 'log'}",
               f"PATH={runtime.python.parent}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}"]
     if runtime.java_home is not None:
         prefix.append(f"JAVA_HOME={runtime.java_home}")
-    command = [*prefix, str(runtime.flink_home / "bin" / "flink"), "run", "--target", "local",
+    wrapper = [str(runtime.python), str(LAUNCH_SCRIPT), "--state-dir", str(state_dir), "--"]
+    command = [*wrapper, *prefix, str(runtime.flink_home / "bin" / "flink"), "run", "--target", "local",
                "--python", str(JOB_SCRIPT),
                "--pyClientExecutable", str(runtime.python), "--pyExecutable", str(runtime.python)]
     jars = list(runtime.jars)

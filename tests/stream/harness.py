@@ -159,7 +159,7 @@ class PrivateJob:
     def create_topics(self) -> None:
         create_topics(self.bootstrap, (self.source, 3), (self.sink, 1))
 
-    def start(self, timeout_s: float = 90) -> None:
+    def start(self, timeout_s: float = 180) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = self.state_dir / "job.log"
         with self.log_path.open("ab") as log:
@@ -167,7 +167,7 @@ class PrivateJob:
                                             cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
                                             start_new_session=True)
         deadline = time.monotonic() + timeout_s
-        while not is_healthy(self.state_dir):
+        while not (is_healthy(self.state_dir) and self._status_is_ours()):
             if self.process.poll() is not None:
                 raise AssertionError(f"job exited {self.process.returncode}:\n{self.log_tail()}")
             if time.monotonic() > deadline:
@@ -175,9 +175,33 @@ class PrivateJob:
             time.sleep(0.5)
         time.sleep(3)  # RUNNING is reported before the Kafka reader has its partitions
 
-    def kill(self) -> None:
-        """A crash: SIGKILL to the whole process group (JVM and Python), no savepoint."""
+    def _job_pid(self) -> int | None:
+        try:
+            pid = json.loads((self.state_dir / "flink" / "status.json").read_text())["pid"]
+            return pid if isinstance(pid, int) else None
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def _status_is_ours(self) -> bool:
+        """The status file was written by the job under our wrapper, not a previous run's."""
         assert self.process is not None
+        pid = self._job_pid()
+        if pid is None:
+            return False
+        try:  # the wrapper starts `flink run` as a session leader: its parent is the wrapper
+            leader = os.getsid(pid)
+            ppid = int(Path(f"/proc/{leader}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            return False
+        return ppid == self.process.pid
+
+    def kill(self) -> None:
+        """A crash: SIGKILL to the wrapper, the JVM and the job's Python at once, no savepoint."""
+        assert self.process is not None
+        pid = self._job_pid()
+        with contextlib.suppress(OSError):
+            if pid is not None and self._status_is_ours():
+                os.killpg(os.getpgid(pid), signal.SIGKILL)
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=30)
 
@@ -240,3 +264,52 @@ def produce_raw(bootstrap: str, topic: str, messages: Iterable[tuple[bytes, byte
             await producer.stop()
 
     asyncio.run(run())
+
+
+def window_start(at: datetime, window_s: int) -> datetime:
+    return datetime.fromtimestamp(int(at.timestamp()) // window_s * window_s, UTC)
+
+
+def model(events: Iterable[dict[str, Any]], window_s: int) -> dict[str, dict[str, Any]]:
+    """The documented semantics, computed in Python: the oracle for the restart test."""
+    from decimal import Decimal
+
+    seen: set[str] = set()
+    windows: dict[datetime, dict[str, Any]] = {}
+    products: dict[tuple[datetime, str], list[Any]] = {}
+    users: dict[tuple[datetime, str], list[Any]] = {}
+    for event in events:
+        if event["event_id"] in seen:
+            continue
+        seen.add(event["event_id"])
+        at = datetime.strptime(event["occurred_at"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        start = window_start(at, window_s)
+        sign = 1 if event["type"] == "order.created" else -1
+        units = sum(i["quantity"] for i in event["items"])
+        w = windows.setdefault(start, {"orders": 0, "units": 0, "revenue": Decimal("0.00"),
+                                       "users": set(), "cancelled": 0})
+        w["orders" if sign == 1 else "cancelled"] += 1
+        w["units"] += sign * units
+        w["revenue"] += sign * Decimal(event["total"])
+        if sign == 1:
+            w["users"].add(event["user_id"])
+        for item in event["items"]:
+            p = products.setdefault((start, item["product_id"]), [0, Decimal("0.00")])
+            p[0] += sign * item["quantity"]
+            p[1] += sign * item["quantity"] * Decimal(item["unit_price"])
+        u = users.setdefault((start, event["user_id"]), [0, Decimal("0.00")])
+        u[0] += 1 if sign == 1 else 0
+        u[1] += sign * Decimal(event["total"])
+    out: dict[str, dict[str, Any]] = {}
+    for start, w in windows.items():
+        key, row = window_row(start, window_s, orders=w["orders"], units=w["units"],
+                              revenue=f"{w['revenue']:.2f}", unique_users=len(w["users"]),
+                              cancelled=w["cancelled"])
+        out[key] = row
+    for (start, product), (units, revenue) in products.items():
+        key, row = product_row(start, window_s, product, units, f"{revenue:.2f}")
+        out[key] = row
+    for (start, user), (orders, revenue) in users.items():
+        key, row = user_row(start, window_s, user, orders, f"{revenue:.2f}")
+        out[key] = row
+    return out

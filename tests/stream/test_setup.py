@@ -36,7 +36,8 @@ def test_job_command_is_a_foreground_flink_run(tmp_path: Path) -> None:
     runtime = FlinkRuntime(python=Path("/v/bin/python"), jars=(Path("/c/a.jar"), Path("/c/b.jar")),
                            flink_home=Path("/v/pyflink"), java_home=Path("/jdk17"))
     command = job_command(runtime, tmp_path)
-    assert command[0] == "env"
+    assert command[:5] == ["/v/bin/python", str(setup.LAUNCH_SCRIPT), "--state-dir", str(tmp_path), "--"]
+    assert command[5] == "env"
     assert "JAVA_HOME=/jdk17" in command
     flink = command.index("/v/pyflink/bin/flink")
     assert command[flink + 1:flink + 4] == ["run", "--target", "local"]
