@@ -21,4 +21,4 @@ def test_upload_a_text_file_and_see_it_processed(shopper_page: Page) -> None:
     page.get_by_label("Text file").set_input_files(files=[payload])
     page.get_by_role("button", name="Upload").click()
     expect(page.locator("#upload-status")).to_contain_text("Processed", timeout=60_000)
-    expect(page.locator("#upload-result pre")).not_to_be_empty()
+    expect(page.locator("#upload-result .result")).not_to_be_empty()

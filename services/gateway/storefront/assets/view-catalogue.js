@@ -55,6 +55,7 @@ export function render(main, { params, go }) {
         ? h("button", { type: "button", class: "secondary", on: { click: () => { trail.push(cursor); search({ cursor: page.next_cursor }); } } }, "Next →")
         : null;
       replace(pager, prev, next);
+      results.dataset.for = window.location.hash; // which address these results answer (tests wait on it)
       performance.mark("catalogue-rendered");
       main.dataset.state = "ready";
       for (const p of items) learnCategory(p.category, catSelect, category);

@@ -13,6 +13,14 @@ function typeOf(file) {
   return file.type || TYPES[ext] || "text/plain";
 }
 
+/** A flat result as a list of facts; anything nested as indented JSON text. */
+function describeResult(value) {
+  if (value && typeof value === "object" && !Array.isArray(value) && Object.values(value).every((v) => v === null || typeof v !== "object")) {
+    return h("dl", { class: "facts result" }, Object.entries(value).map(([k, v]) => [h("dt", {}, k.replace(/_/g, " ")), h("dd", {}, String(v))]));
+  }
+  return h("pre", { class: "result" }, typeof value === "string" ? value : JSON.stringify(value, null, 2));
+}
+
 export function render(main) {
   let stopped = false;
   const fileInput = h("input", { type: "file", name: "file", accept: ".txt,.csv,.json,text/plain,text/csv,application/json" });
@@ -70,7 +78,7 @@ export function render(main) {
       }
       if (st && st.processed) {
         replace(status, notice(`Processed: ${key}`, "success"));
-        replace(result, h("h2", {}, "Result"), h("pre", { class: "result" }, typeof st.result === "string" ? st.result : JSON.stringify(st.result ?? st, null, 2)));
+        replace(result, h("h2", {}, "Result"), describeResult(st.result ?? st));
         return;
       }
       replace(status, loading(st && st.exists ? "Uploaded. Processing…" : "Waiting for the upload to appear…"));
