@@ -32,7 +32,7 @@ class ProgramConfig:
     stack: str
     production: bool = False
     aws_region: str = "us-east-1"
-    availability_zones: tuple[str, ...] = ("us-east-1a", "us-east-1b")
+    availability_zones: tuple[str, ...] = ()
     vpc_cidr: str = "10.40.0.0/16"
     kubernetes_version: str = "1.35"
     node_instance_types: tuple[str, ...] = ("t3.large",)
@@ -90,6 +90,11 @@ class ProgramConfig:
         return cls.for_stack(stack, **values)
 
     @property
+    def zones(self) -> tuple[str, ...]:
+        """The AZs in use: ``availability_zones``, or the region's ``a`` and ``b`` zones."""
+        return self.availability_zones or (f"{self.aws_region}a", f"{self.aws_region}b")
+
+    @property
     def prefix(self) -> str:
         """The prefix of every physical name in this stack (``ecomctl-<stack>``)."""
         return f"ecomctl-{self.stack}"
@@ -123,7 +128,8 @@ _HELP: dict[str, str] = {
     "stack": "the stack name (set by Pulumi, not a config key)",
     "production": "production safeguards: RDS multi-AZ and deletion protection, no idle-delete on Dataproc",
     "aws_region": "AWS region of the VPC, EKS, RDS, MSK, S3, Lambda",
-    "availability_zones": "at least two AZs of aws_region (one public and one private subnet each)",
+    "availability_zones": "at least two AZs of aws_region, one public and one private subnet each "
+                          "(empty: <aws_region>a and <aws_region>b)",
     "vpc_cidr": "the AWS VPC range (must not overlap gcp_subnet_cidr)",
     "kubernetes_version": "EKS control-plane version (a version in EKS standard support)",
     "node_instance_types": "managed node group instance types",

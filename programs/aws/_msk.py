@@ -51,7 +51,7 @@ def scram_secret(name: str, secret_name: str, username: str, pw: pulumi.Input[st
 def build_kafka(cfg: ProgramConfig, net: Network, kms_key: aws.kms.Key, client_sg: pulumi.Input[str],
                 opts: pulumi.ResourceOptions) -> Kafka:
     name = cfg.prefix
-    if cfg.msk_broker_count % len(cfg.availability_zones):
+    if cfg.msk_broker_count % len(cfg.zones):
         raise ValueError("msk_broker_count must be a multiple of the number of availability zones")
     sg = aws.ec2.SecurityGroup(f"{name}-msk", vpc_id=net.vpc.id,
                                description="MSK: SASL/SCRAM over TLS from EKS and the Dataproc subnet only",

@@ -31,7 +31,7 @@ def subnet_cidrs(vpc_cidr: str, zones: int) -> tuple[list[str], list[str]]:
 
 
 def build_network(cfg: ProgramConfig, opts: pulumi.ResourceOptions) -> Network:
-    if len(cfg.availability_zones) < 2:
+    if len(cfg.zones) < 2:
         raise ValueError("availability_zones: the platform spans at least two AZs")
     name = cfg.prefix
     vpc = aws.ec2.Vpc(f"{name}-vpc", cidr_block=cfg.vpc_cidr, enable_dns_hostnames=True,
@@ -42,12 +42,12 @@ def build_network(cfg: ProgramConfig, opts: pulumi.ResourceOptions) -> Network:
                                    routes=[{"cidr_block": "0.0.0.0/0", "gateway_id": igw.id}], opts=child)
     vgw = aws.ec2.VpnGateway(f"{name}-vgw", vpc_id=vpc.id, amazon_side_asn=str(cfg.aws_bgp_asn),
                              tags={"Name": f"{name}-vgw"}, opts=child)
-    public_cidrs, private_cidrs = subnet_cidrs(cfg.vpc_cidr, len(cfg.availability_zones))
+    public_cidrs, private_cidrs = subnet_cidrs(cfg.vpc_cidr, len(cfg.zones))
     public: list[aws.ec2.Subnet] = []
     private: list[aws.ec2.Subnet] = []
     private_rts: list[aws.ec2.RouteTable] = []
     nats: list[aws.ec2.NatGateway] = []
-    for i, az in enumerate(cfg.availability_zones):
+    for i, az in enumerate(cfg.zones):
         pub = aws.ec2.Subnet(
             f"{name}-public-{az}", vpc_id=vpc.id, cidr_block=public_cidrs[i], availability_zone=az,
             map_public_ip_on_launch=False,

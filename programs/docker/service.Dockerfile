@@ -2,8 +2,7 @@
 # Built by programs/aws/_images.py (context: the repository root; SERVICE_PACKAGE per service).
 FROM python:3.11-slim AS build
 WORKDIR /src
-COPY pyproject.toml constraints/main.txt ./
-COPY ecomctl/__init__.py ecomctl/__init__.py
+COPY constraints/main.txt ./
 RUN python -m venv /venv && /venv/bin/pip install --no-cache-dir -c main.txt \
         litestar granian msgspec asyncmy aiokafka boto3 pyjwt argon2-cffi prometheus-client httpx
 

@@ -23,9 +23,9 @@ def test_vpc_spans_two_azs_with_public_private_subnets_and_nat(dev: dict[str, Ru
     subnets = aws.of_type("aws:ec2/subnet:Subnet")
     private = [s for s in subnets if "-private-" in s.name]
     public = [s for s in subnets if "-public-" in s.name]
-    assert {s.inputs["availabilityZone"] for s in private} == set(dev_cfg.availability_zones)
-    assert {s.inputs["availabilityZone"] for s in public} == set(dev_cfg.availability_zones)
-    assert len(dev_cfg.availability_zones) >= 2
+    assert {s.inputs["availabilityZone"] for s in private} == set(dev_cfg.zones)
+    assert {s.inputs["availabilityZone"] for s in public} == set(dev_cfg.zones)
+    assert len(dev_cfg.zones) >= 2
     assert all(s.inputs["mapPublicIpOnLaunch"] is False for s in subnets)
     routes = aws.of_type("aws:ec2/route:Route")
     assert len(routes) == len(private) and all(r.inputs["natGatewayId"] for r in routes)
@@ -38,7 +38,7 @@ def test_eks_api_public_only_for_admin_cidrs(prod: dict[str, Run]) -> None:
 
 
 def test_production_has_one_nat_per_az(prod: dict[str, Run], prod_cfg: ProgramConfig) -> None:
-    assert len(prod["aws"].of_type("aws:ec2/natGateway:NatGateway")) == len(prod_cfg.availability_zones)
+    assert len(prod["aws"].of_type("aws:ec2/natGateway:NatGateway")) == len(prod_cfg.zones)
 
 
 def test_eks_version_nodes_and_irsa(dev: dict[str, Run], dev_cfg: ProgramConfig) -> None:
@@ -91,9 +91,14 @@ def test_rds_private_encrypted_backed_up_with_a_secret_password(dev: dict[str, R
 
 
 def test_production_rds_is_multi_az_and_protected(prod: dict[str, Run]) -> None:
-    rds = prod["aws"].one("aws:rds/instance:Instance")
+    aws = prod["aws"]
+    rds = aws.one("aws:rds/instance:Instance")
     assert rds.inputs["multiAz"] is True and rds.inputs["deletionProtection"] is True
     assert rds.inputs["skipFinalSnapshot"] is False
+    assert all(t.inputs["deletionProtectionEnabled"] is True for t in aws.of_type("aws:dynamodb/table:Table"))
+    assert aws.one("aws:eks/cluster:Cluster").inputs["deletionProtection"] is True
+    assert all(r.inputs["forceDelete"] is False for r in aws.of_type("aws:ecr/repository:Repository"))
+    assert aws.one("aws:s3/bucket:Bucket").inputs["forceDestroy"] is False
 
 
 def test_dynamodb_tables_match_topology_with_pitr_and_kms(dev: dict[str, Run]) -> None:
@@ -116,7 +121,7 @@ def test_msk_tls_only_authenticated_encrypted_and_topics(dev: dict[str, Run], de
     assert msk["clientAuthentication"]["unauthenticated"] is False
     assert msk["clientAuthentication"]["sasl"]["scram"] is True
     assert msk["brokerNodeGroupInfo"]["connectivityInfo"]["publicAccess"]["type"] == "DISABLED"
-    assert msk["numberOfBrokerNodes"] % len(dev_cfg.availability_zones) == 0
+    assert msk["numberOfBrokerNodes"] % len(dev_cfg.zones) == 0
     secret = aws.one("aws:secretsmanager/secret:Secret", "kafka-platform")
     assert secret.inputs["name"].startswith("AmazonMSK_") and secret.inputs["kmsKeyId"].startswith("arn:aws:kms:")
     assert "secretString" in aws.one("aws:secretsmanager/secretVersion:SecretVersion").secrets

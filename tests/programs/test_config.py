@@ -20,6 +20,11 @@ def test_every_field_is_documented_once() -> None:
     assert not any(k.secret for k in CONFIG_KEYS)  # passwords are generated, never configured
 
 
+def test_zones_default_to_the_region() -> None:
+    assert ProgramConfig.for_stack("dev", aws_region="eu-west-1").zones == ("eu-west-1a", "eu-west-1b")
+    assert ProgramConfig.for_stack("dev", availability_zones=("x1", "x2", "x3")).zones == ("x1", "x2", "x3")
+
+
 def test_production_follows_the_stack_name() -> None:
     assert ProgramConfig.for_stack("prod").production is True
     assert ProgramConfig.for_stack("dev").production is False
