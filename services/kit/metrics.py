@@ -9,7 +9,14 @@ from litestar import Response, get
 from litestar.enums import ScopeType
 from litestar.handlers import HTTPRouteHandler
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -26,6 +33,7 @@ class Metrics:
 
     def __init__(self, service: str) -> None:
         self.service = service
+        disable_created_metrics()  # type: ignore[no-untyped-call]  # no *_created gauges
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "http_requests_total", "HTTP requests served", ["method", "route", "status"],
