@@ -209,6 +209,8 @@ def _print_report(report: PreviewReport) -> None:
         f"cost estimate: [bold]{cost.hourly_usd:.2f} USD/hour[/], {cost.daily_usd:.2f} USD/day, "
         f"~{cost.monthly_usd:.0f} USD/month ({cost.regions}; list prices taken {cost.taken}, "
         f"ecomctl/cloud/prices.toml)", highlight=False)
+    if cost.not_included:
+        console.print(f"  not included: {cost.not_included}", highlight=False)
     for item in cost.unpriced:
         console.print(f"  [yellow]unpriced[/] {item}", highlight=False)
 

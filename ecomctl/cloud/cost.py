@@ -32,6 +32,7 @@ class Estimate:
     taken: str
     source: str
     regions: str
+    not_included: str = ""
 
     @property
     def hourly_usd(self) -> float:
@@ -54,6 +55,7 @@ class Estimate:
             "prices_taken": self.taken,
             "prices_source": self.source,
             "regions": self.regions,
+            "not_included": self.not_included,
             "lines": [{"resource": x.resource, "what": x.what, "hourly_usd": round(x.hourly_usd, 4)}
                       for x in self.lines],
             "unpriced": list(self.unpriced),
@@ -73,7 +75,7 @@ def estimate(resources: Sequence[Resource], table: Mapping[str, Any] | None = No
     lines: list[CostLine] = []
     unpriced: list[str] = []
     for res in resources:
-        for item in (i for i in items if i["type"] == res.type):
+        for item in (i for i in items if i["type"] == res.type and _matches(res, i.get("match", {}))):
             label = f"{res.type} {res.name}"
             count = _number(res.get(item["count"], 1) if "count" in item else 1) + item.get("count_extra", 0)
             factor = 2.0 if "double_if" in item and res.get(item["double_if"]) is True else 1.0
@@ -92,7 +94,11 @@ def estimate(resources: Sequence[Resource], table: Mapping[str, Any] | None = No
                 hourly += float(item["monthly_per_unit"]) * units / per_month
             lines.append(CostLine(label, item["what"], hourly * count * factor))
     return Estimate(tuple(lines), tuple(unpriced), str(meta["taken"]), str(meta["source"]),
-                    str(meta.get("regions", "")))
+                    str(meta.get("regions", "")), str(meta.get("not_included", "")))
+
+
+def _matches(res: Resource, wanted: Mapping[str, Any]) -> bool:
+    return all(res.get(path) == value for path, value in wanted.items())
 
 
 def _number(value: Any) -> float:

@@ -45,6 +45,14 @@ def test_estimate_multiplies_sizes_counts_and_multi_az() -> None:
     assert len(est.lines) == 5
 
 
+def test_match_limits_an_item_to_resources_with_those_inputs() -> None:
+    table = {"meta": TABLE["meta"], "item": [{"type": "kubernetes:core/v1:Service", "what": "nlb", "hourly_usd": 0.0225,
+                                              "match": {"spec.type": "LoadBalancer"}}]}
+    lb = res("kubernetes:core/v1:Service", "public", spec={"type": "LoadBalancer"})
+    internal = res("kubernetes:core/v1:Service", "orders", spec={"type": "ClusterIP"})
+    assert estimate([lb, internal], table).hourly_usd == 0.0225
+
+
 def test_a_size_without_a_price_is_reported_not_free() -> None:
     est = estimate([res("aws:rds/instance:Instance", "db", instanceClass="db.x99.huge", allocatedStorage=0)], TABLE)
     assert est.unpriced == ("aws:rds/instance:Instance db: db (instanceClass=db.x99.huge)",)
