@@ -4,7 +4,7 @@ FROM python:3.11-slim AS build
 WORKDIR /src
 COPY constraints/main.txt ./
 RUN python -m venv /venv && /venv/bin/pip install --no-cache-dir -c main.txt \
-        litestar granian msgspec asyncmy aiokafka boto3 pyjwt argon2-cffi prometheus-client httpx
+        litestar granian msgspec asyncmy aiokafka aiohttp yarl boto3 pyjwt argon2-cffi prometheus-client httpx
 
 FROM python:3.11-slim
 ARG SERVICE_PACKAGE

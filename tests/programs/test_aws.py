@@ -232,3 +232,22 @@ def test_one_least_privilege_role_per_service(dev: dict[str, Run]) -> None:
         assert ("sns:Publish" in resources) == bool(service.notification_topics)
         for stmt in policy.get("Statement", []):  # type: ignore[union-attr]
             assert stmt["Resource"] != "*" and not any(a.endswith(":*") for a in stmt["Action"])
+
+
+def test_the_service_image_installs_every_third_party_module_the_services_import() -> None:
+    import re
+    import sys
+
+    dockerfile = (REPO / "programs" / "docker" / "service.Dockerfile").read_text()
+    installed = set(re.search(r"-c main\.txt \\\n\s+([^\n]+)", dockerfile).group(1).split())  # type: ignore[union-attr]
+    module_of = {"pyjwt": "jwt", "argon2-cffi": "argon2", "prometheus-client": "prometheus_client"}
+    modules = {module_of.get(p, p.replace("-", "_")) for p in installed}
+    imported = set()
+    for path in (REPO / "services").rglob("*.py"):
+        for line in path.read_text().splitlines():
+            found = re.match(r"(?:import|from) ([a-zA-Z_][a-zA-Z0-9_]*)", line)
+            if found:
+                imported.add(found.group(1))
+    third_party = {m for m in imported if m not in sys.stdlib_module_names and m not in {"services", "__future__"}}
+    transitive = {"botocore", "anyio"}  # installed with boto3 / litestar
+    assert third_party - transitive <= modules, third_party - transitive - modules
