@@ -25,7 +25,7 @@ _SHOWN_KEYS = (
     "instanceClass", "instanceType", "instanceTypes", "allocatedStorage", "multiAz", "storageEncrypted",
     "publiclyAccessible", "engine", "engineVersion", "version", "scalingConfig", "numberOfBrokerNodes",
     "kafkaVersion", "billingMode", "cidrBlock", "ipCidrRange", "machineType", "region", "replicas",
-    "image", "kind", "runtime", "memorySize", "backupRetentionPeriod", "deletionProtection",
+    "image", "runtime", "memorySize", "backupRetentionPeriod", "deletionProtection",
 )
 
 
