@@ -68,9 +68,17 @@ def gcp_check(environ: Mapping[str, str] | None = None) -> CheckRow:
     return ("Google Cloud credentials", False, "none found", GCP_FIX)
 
 
+def docker_check() -> CheckRow:
+    found = shutil.which("docker")
+    if found is None:
+        return ("Docker (image builds)", False, "not on PATH",
+                "install Docker with buildx: the aws stage builds and pushes the service images")
+    return ("Docker (image builds)", True, found, "")
+
+
 def cloud_checks() -> list[CheckRow]:
     """For ``ecomctl doctor``: (name, ok, detail, fix) per cloud prerequisite."""
-    return [pulumi_check(), aws_check(), gcp_check()]
+    return [pulumi_check(), aws_check(), gcp_check(), docker_check()]
 
 
 def require_cloud_credentials(environ: Mapping[str, str] | None = None) -> None:
