@@ -1,0 +1,228 @@
+"""Stream job benchmark: sustained events/s Kafka -> Flink -> Kafka, and quiet-shop window latency.
+
+Runs the real job (``stream.setup.job_command``, as the runtime starts it) on private topics of a
+running Kafka:
+
+1. preloads ``--events`` order events spread evenly over ``--windows`` one-minute event-time
+   windows (1-3 lines each, 10k users, 500 products) into a 3-partition source topic;
+2. starts the job and records when each window's result appears on the sink topic; the steady-state
+   rate is the events of the windows between the 2nd and the next-to-last result divided by the
+   time between those results (start-up and the idle tail excluded);
+3. then, with the job caught up and idle, sends single orders stamped "now" and measures how long
+   after ``window_end + watermark delay`` their window appears (the quiet-shop case: no later
+   event pushes the watermark; the heartbeat has to).
+
+Usage: ``.venv/bin/python bench/stream_throughput.py --bootstrap 127.0.0.1:19092 [--parallelism 2]``
+Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from stream.setup import ensure_environment, is_healthy, job_command  # noqa: E402
+
+WINDOW_S = 60
+DELAY_S = 5
+IDLE_S = 10
+
+
+def fmt(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+async def create_topics(bootstrap: str, source: str, sink: str) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(source, 3, 1), NewTopic(sink, 1, 1)])
+    finally:
+        await admin.close()
+
+
+async def preload(bootstrap: str, topic: str, events: int, windows: int, base: datetime) -> float:
+    rng = random.Random(7)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, max_batch_size=512 * 1024,
+                                acks=1)
+    await producer.start()
+    started = time.perf_counter()
+    span_ms = windows * WINDOW_S * 1000
+    try:
+        pending = []
+        for i in range(events):
+            at = base + timedelta(milliseconds=i * span_ms // events)
+            lines = [{"product_id": f"p{rng.randrange(500)}", "quantity": rng.randint(1, 3),
+                      "unit_price": f"{rng.randint(100, 9999) / 100:.2f}"} for _ in range(rng.randint(1, 3))]
+            total = sum(line["quantity"] * float(line["unit_price"]) for line in lines)
+            order = f"o-{i}"
+            value = json.dumps({
+                "event_id": str(uuid.UUID(int=rng.getrandbits(128))), "type": "order.created",
+                "occurred_at": fmt(at), "order_id": order, "user_id": f"u{rng.randrange(10_000)}",
+                "items": lines, "total": f"{total:.2f}", "currency": "USD",
+            }).encode()
+            pending.append(await producer.send(topic, value, key=order.encode()))
+            if len(pending) >= 20_000:
+                await asyncio.gather(*pending)
+                pending.clear()
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+    return time.perf_counter() - started
+
+
+async def watch_windows(bootstrap: str, sink: str, expect: int, timeout_s: float) -> dict[str, float]:
+    """window_start -> monotonic time its window result was first seen."""
+    consumer = AIOKafkaConsumer(sink, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest")
+    await consumer.start()
+    seen: dict[str, float] = {}
+    deadline = time.monotonic() + timeout_s
+    try:
+        while len(seen) < expect and time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=200)
+            for records in batch.values():
+                for record in records:
+                    key = record.key.decode()
+                    if key.startswith("window|"):
+                        seen.setdefault(key.split("|", 1)[1], time.monotonic())
+    finally:
+        await consumer.stop()
+    return seen
+
+
+async def quiet_latency(bootstrap: str, source: str, sink: str, samples: int) -> list[float]:
+    """Seconds from window_end + watermark delay to the window's result, one lone order per window."""
+    out: list[float] = []
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(sink, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="latest")
+    await producer.start()
+    await consumer.start()
+    try:
+        for _ in range(samples):
+            now = datetime.now(UTC)
+            start = now.replace(second=0, microsecond=0)
+            end = start + timedelta(seconds=WINDOW_S)
+            event = {"event_id": str(uuid.uuid4()), "type": "order.created", "occurred_at": fmt(now),
+                     "order_id": "lat", "user_id": "u-lat",
+                     "items": [{"product_id": "p-lat", "quantity": 1, "unit_price": "1.00"}],
+                     "total": "1.00", "currency": "USD"}
+            await producer.send_and_wait(source, json.dumps(event).encode(), key=b"lat")
+            want = f"window|{start.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+            deadline = time.monotonic() + WINDOW_S + DELAY_S + 60
+            while time.monotonic() < deadline:
+                batch = await consumer.getmany(timeout_ms=200)
+                keys = [r.key.decode() for records in batch.values() for r in records]
+                if want in keys:
+                    out.append((datetime.now(UTC) - (end + timedelta(seconds=DELAY_S))).total_seconds())
+                    break
+    finally:
+        await producer.stop()
+        await consumer.stop()
+    return out
+
+
+def rss_mib(root: int) -> float:
+    """Resident memory of a process and all its descendants (wrapper, JVM, job Python)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    family, frontier = {root}, [root]
+    while frontier:
+        frontier = [pid for pid, ppid in parents.items() if ppid in frontier and pid not in family]
+        family.update(frontier)
+    total_kib = 0
+    for pid in family:
+        try:
+            total_kib += int(Path(f"/proc/{pid}/status").read_text().split("VmRSS:")[1].split()[0])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total_kib / 1024
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bootstrap", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092"))
+    parser.add_argument("--events", type=int, default=600_000)
+    parser.add_argument("--windows", type=int, default=8)
+    parser.add_argument("--parallelism", type=int, default=1)
+    parser.add_argument("--latency-samples", type=int, default=2)
+    parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "ecomctl")
+    args = parser.parse_args()
+
+    runtime = ensure_environment(args.cache, lambda m: print(m, file=sys.stderr))
+    tag = uuid.uuid4().hex[:8]
+    source, sink = f"bench-orders-{tag}", f"bench-results-{tag}"
+    asyncio.run(create_topics(args.bootstrap, source, sink))
+    base = (datetime.now(UTC) - timedelta(hours=2)).replace(second=0, microsecond=0)
+    load_s = asyncio.run(preload(args.bootstrap, source, args.events, args.windows, base))
+    print(f"preloaded {args.events} events in {load_s:.1f}s", file=sys.stderr)
+
+    state = Path(tempfile.mkdtemp(prefix="stream-bench-"))
+    env = {**os.environ, "PYTHONPATH": str(REPO), "JOB_NAME": "orders-analytics-bench", "LOG_LEVEL": "WARNING",
+           "KAFKA_BOOTSTRAP_SERVERS": args.bootstrap, "KAFKA_SECURITY_PROTOCOL": "PLAINTEXT",
+           "SOURCE_TOPIC": source, "SINK_TOPIC": sink, "KAFKA_CONSUMER_GROUP": f"bench-{tag}",
+           "WINDOW_SECONDS": str(WINDOW_S), "WATERMARK_DELAY_S": str(DELAY_S), "IDLE_TIMEOUT_S": str(IDLE_S),
+           "PARALLELISM": str(args.parallelism), "CHECKPOINT_INTERVAL_S": "10"}
+    started = time.monotonic()
+    log = (state / "job.log").open("wb")
+    proc = subprocess.Popen(job_command(runtime, state), env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    peak_rss = 0.0
+    try:
+        while not is_healthy(state):
+            if proc.poll() is not None or time.monotonic() - started > 300:
+                raise SystemExit(f"job did not start; see {state / 'job.log'}")
+            time.sleep(0.5)
+        running_at = time.monotonic()
+        seen = asyncio.run(watch_windows(args.bootstrap, sink, args.windows, timeout_s=900))
+        peak_rss = rss_mib(proc.pid)
+        ordered = sorted(seen.items())
+        if len(ordered) < 4:
+            raise SystemExit(f"only {len(ordered)} windows came out; see {state / 'job.log'}")
+        (_, t_first), (_, t_last) = ordered[1], ordered[-2]
+        steady_events = args.events * (len(ordered) - 3) / args.windows
+        rate = steady_events / (t_last - t_first)
+        overall = args.events / (ordered[-2][1] - running_at) * (args.windows - 1) / args.windows
+        latencies = asyncio.run(quiet_latency(args.bootstrap, source, sink, args.latency_samples))
+        peak_rss = max(peak_rss, rss_mib(proc.pid))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+    print(json.dumps({
+        "events": args.events, "windows": args.windows, "parallelism": args.parallelism,
+        "job_start_s": round(running_at - started, 1),
+        "steady_events_per_s": round(rate), "events_per_s_incl_startup": round(overall),
+        "quiet_window_latency_s_after_end_plus_delay": [round(x, 2) for x in latencies],
+        "job_rss_mib": round(peak_rss), "cpus": os.cpu_count(),
+        "load_average_1m": round(os.getloadavg()[0], 1),
+    }))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
