@@ -25,6 +25,10 @@ CHARTS: dict[str, tuple[str, str, str]] = {  # release -> (chart, version, repos
                               "https://prometheus-community.github.io/helm-charts"),
     "argo-cd": ("argo-cd", "9.1.3", "https://argoproj.github.io/argo-helm"),
 }
+REQUIRED_UPSTREAM = ("aws.kubeconfig", "aws.ecr_repositories", "aws.rds_endpoint", "aws.rds_master_username",
+                     "aws.rds_master_password", "aws.mysql_passwords", "aws.msk_bootstrap_brokers_sasl_scram",
+                     "aws.kafka_username", "aws.kafka_password", "aws.sns_topic_arns", "aws.table_names",
+                     "aws.bucket_names", "aws.jwt_secret", "aws.admin_email", "aws.admin_password")
 _TYPED: dict[tuple[str, str], Any] = {
     ("v1", "Namespace"): k8s.core.v1.Namespace,
     ("v1", "ServiceAccount"): k8s.core.v1.ServiceAccount,
@@ -156,6 +160,9 @@ def _status_url(svc: pulumi.CustomResource, scheme: str) -> pulumi.Output[str]:
 
 def k8s_program(cfg: ProgramConfig, upstream: Mapping[str, Any], topology: Topology = TOPOLOGY) -> None:
     """Stage ``k8s``: everything in the cluster, then the URLs the operator needs."""
+    missing = [k for k in REQUIRED_UPSTREAM if k not in upstream]
+    if missing:
+        raise ValueError(f"the k8s stage needs the aws stage's outputs first: missing {', '.join(missing)}")
     provider = k8s.Provider(f"{cfg.prefix}-k8s", kubeconfig=upstream["aws.kubeconfig"],
                             enable_server_side_apply=True)
     opts = pulumi.ResourceOptions(provider=provider)

@@ -121,3 +121,10 @@ def test_no_output_was_turned_into_text(dev: dict[str, Run], prod: dict[str, Run
         for run in runs.values():
             for rec in run.resources:
                 assert not any("Output[T]" in s for s in _strings(rec.inputs)), rec.name
+
+
+def test_k8s_stage_needs_the_aws_outputs(dev_cfg: ProgramConfig) -> None:
+    from programs.kubernetes import k8s_program
+
+    with pytest.raises(ValueError, match="aws stage"):
+        k8s_program(dev_cfg, {"aws.kubeconfig": "{}"})
