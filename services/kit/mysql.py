@@ -56,10 +56,19 @@ async def create_pool(settings: MysqlSettings, wait_s: float = 30.0) -> Pool:
             await asyncio.sleep(0.5)
 
 
+READ_COMMITTED = "READ COMMITTED"
+
+
 @asynccontextmanager
-async def transaction(pool: Pool) -> AsyncIterator[Connection]:
-    """A connection inside a transaction: committed on success, rolled back on any error."""
+async def transaction(pool: Pool, isolation: str | None = None) -> AsyncIterator[Connection]:
+    """A connection inside a transaction: committed on success, rolled back on any error.
+
+    ``isolation`` (e.g. ``READ_COMMITTED``) applies to this transaction only.
+    """
     async with pool.acquire() as conn:
+        if isolation is not None:
+            async with conn.cursor() as cur:
+                await cur.execute(f"SET TRANSACTION ISOLATION LEVEL {isolation}")
         await conn.begin()
         try:
             yield conn

@@ -18,6 +18,7 @@ from asyncmy.pool import Pool
 
 from services.kit import kafka, mysql
 from services.kit.kafka import KafkaSettings
+from services.kit.mysql import READ_COMMITTED
 
 log = logging.getLogger("services.orders.relay")
 
@@ -86,7 +87,8 @@ class OutboxRelay:
     async def publish_batch(self) -> int:
         """Publish one batch of pending rows; how many were published."""
         producer = await self._ensure_producer()
-        async with mysql.transaction(self.pool) as conn, conn.cursor() as cur:
+        # READ COMMITTED: no gap locks, so orders keep inserting outbox rows while a batch is in flight
+        async with mysql.transaction(self.pool, READ_COMMITTED) as conn, conn.cursor() as cur:
             await cur.execute(
                 "SELECT id, topic, msg_key, payload FROM outbox WHERE sent_at IS NULL"
                 " ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
