@@ -52,9 +52,16 @@ def _print_addresses(stack: str, outputs: StackOutputs) -> None:
     for label, key in ADDRESSES:
         value = outputs.get(key)
         console.print(f"{label:<11} {value if value else '(not exported)'}", highlight=False)
-    console.print(
-        f"log in       storefront admin: `ecomctl credentials --stack {stack}`; Grafana and Argo CD: "
-        f"the same command prints their admin logins", highlight=False)
+    cluster, region = outputs.get("cluster_name") or "<cluster>", outputs.get("region") or "<region>"
+    for line in (
+        f"log in      storefront: admin e-mail and password from `ecomctl credentials --stack {stack}`",
+        f"            kubectl:    aws eks update-kubeconfig --name {cluster} --region {region}",
+        "            Grafana:    user admin, password: kubectl -n monitoring get secret "
+        "kube-prometheus-stack-grafana -o jsonpath='{.data.admin-password}' | base64 -d",
+        "            Argo CD:    user admin, password: kubectl -n argocd get secret "
+        "argocd-initial-admin-secret -o jsonpath='{.data.password}' | base64 -d",
+    ):
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
 # -- the commands stack.py dispatches to ------------------------------------------------------------
@@ -176,15 +183,10 @@ def credentials(stack: str, as_json: bool) -> None:
     email, password = found.get("admin_email"), found.get("admin_password")
     if not email or not password:
         raise ConfigError(f"stack {stack!r} has no admin login yet", hint=f"ecomctl up --stack {stack}")
-    extra = {k: found.get(k) for k in ("grafana_admin_password", "argocd_admin_password") if found.get(k)}
     if as_json:
-        print_json({"admin_email": email, "admin_password": password, **extra})
+        print_json({"admin_email": email, "admin_password": password})
         return
-    console.print(f"storefront admin   {email} / {password}", highlight=False)
-    if "grafana_admin_password" in extra:
-        console.print(f"Grafana            admin / {extra['grafana_admin_password']}", highlight=False)
-    if "argocd_admin_password" in extra:
-        console.print(f"Argo CD            admin / {extra['argocd_admin_password']}", highlight=False)
+    console.print(f"admin e-mail    {email}\nadmin password  {password}", highlight=False)
 
 
 def _print_report(report: PreviewReport) -> None:

@@ -111,6 +111,10 @@ def test_up_prints_the_addresses_and_outputs_keep_secrets_masked(fake_pulumi: Fa
     assert "Grafana     https://grafana.shop.example" in up.stdout
     assert "Argo CD     https://argocd.shop.example" in up.stdout
     assert "ecomctl credentials --stack dev" in up.stdout
+    assert "argocd-initial-admin-secret" in up.stdout and "kube-prometheus-stack-grafana" in up.stdout
+    # engine events, one line per resource on a non-terminal
+    assert "aws  created random:index/randomPet:RandomPet cluster-name" in up.stderr
+    assert "k8s  created random:index/randomString:RandomString release" in up.stderr
     assert sample_stages.ADMIN_PASSWORD not in up.stdout + up.stderr
 
     outputs = ecomctl("outputs", "--stack", "dev", "--json")
@@ -145,6 +149,21 @@ def test_down_lists_what_it_deletes_and_asks_first(fake_pulumi: FakePulumi, clou
     assert done.returncode == 0, done.stderr
     assert [c["project"] for c in fake_pulumi.commands("destroy")] == ["ecomctl-k8s", "ecomctl-gcp", "ecomctl-aws"]
     assert not (fake_pulumi.state_root / "dev").exists()
+
+
+def test_config_keys_and_render_need_no_cloud(no_pulumi: Path, tmp_path: Path) -> None:
+    keys = json.loads(ecomctl("config", "keys", "--json").stdout)["keys"]
+    assert {"node_max", "admin_cidrs", "image_tag"} <= {k["key"] for k in keys}
+    out = tmp_path / "manifests"
+    done = ecomctl("render", "--out", str(out), "--image-tag", "3f9c2a1", "--registry", "registry.example/shop")
+    assert done.returncode == 0, done.stderr
+    files = sorted(out.glob("*.json"))
+    assert files and f"wrote {len(files)} manifests" in done.stdout
+    images = {c["image"] for f in files for c in (json.loads(f.read_text()).get("spec", {}).get("template", {})
+                                                   .get("spec", {}).get("containers", []))}
+    assert "registry.example/shop/orders:3f9c2a1" in images
+    refused = ecomctl("render", "--out", str(out), "--image-tag", "latest")
+    assert refused.returncode == 1 and "refusing image tag 'latest'" in refused.stderr
 
 
 def test_config_secret_is_masked_everywhere(fake_pulumi: FakePulumi, cloud_creds: None) -> None:
