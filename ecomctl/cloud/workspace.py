@@ -145,7 +145,7 @@ def engine_errors(stack: str, stage: str, operation: str) -> Iterator[None]:
     try:
         yield
     except FileNotFoundError as exc:
-        if exc.filename in (None, "pulumi") or "pulumi" in str(exc):
+        if exc.filename and os.path.basename(str(exc.filename)) == "pulumi":  # the executable itself
             raise PrerequisiteError(INSTALL_PULUMI) from None
         raise
     except auto_errors.InvalidVersionError as exc:
