@@ -49,7 +49,8 @@ def _result(stderr: str, stdout: str = "") -> CommandResult:
 def test_engine_errors_become_one_line_errors_with_a_way_out() -> None:
     with pytest.raises(LockedError) as locked, engine_errors("dev", "aws", "up"):
         raise auto_errors.ConcurrentUpdateError(_result("error: the stack is currently locked by 1 lock(s)."))
-    assert locked.value.message == "stack 'dev' (ecomctl-aws) is locked: another update is in progress or was interrupted"
+    assert locked.value.message == ("stack 'dev' (ecomctl-aws) is locked: "
+                                    "another update is in progress or was interrupted")
     assert "ecomctl cancel --stack dev" in str(locked.value.hint)
 
     with pytest.raises(CloudError) as failed, engine_errors("dev", "k8s", "up"):
@@ -63,7 +64,7 @@ def test_engine_errors_become_one_line_errors_with_a_way_out() -> None:
     with pytest.raises(ConfigError, match="does not exist yet"), engine_errors("qa", "gcp", "outputs"):
         raise auto_errors.StackNotFoundError(_result("error: no stack named 'qa' found"))
 
-    with pytest.raises(PrerequisiteError, match="get.pulumi.com"), engine_errors("dev", "aws", "up"):
+    with pytest.raises(PrerequisiteError, match=r"get\.pulumi\.com"), engine_errors("dev", "aws", "up"):
         raise FileNotFoundError(2, "No such file or directory", "pulumi")
 
     with pytest.raises(PrerequisiteError, match="cannot be used"), engine_errors("dev", "aws", "up"):
