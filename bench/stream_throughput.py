@@ -88,8 +88,9 @@ async def preload(bootstrap: str, topic: str, events: int, windows: int, base: d
     return time.perf_counter() - started
 
 
-async def watch_windows(bootstrap: str, sink: str, expect: int, timeout_s: float) -> dict[str, float]:
-    """window_start -> monotonic time its window result was first seen."""
+async def watch_windows(bootstrap: str, sink: str, expect: int, timeout_s: float,
+                        orders: dict[str, int]) -> dict[str, float]:
+    """window_start -> monotonic time its window result was first seen (``orders`` gets its count)."""
     consumer = AIOKafkaConsumer(sink, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest")
     await consumer.start()
     seen: dict[str, float] = {}
@@ -102,6 +103,7 @@ async def watch_windows(bootstrap: str, sink: str, expect: int, timeout_s: float
                     key = record.key.decode()
                     if key.startswith("window|"):
                         seen.setdefault(key.split("|", 1)[1], time.monotonic())
+                        orders[key] = json.loads(record.value)["orders"]
     finally:
         await consumer.stop()
     return seen
@@ -195,7 +197,8 @@ def main() -> int:
                 raise SystemExit(f"job did not start; see {state / 'job.log'}")
             time.sleep(0.5)
         running_at = time.monotonic()
-        seen = asyncio.run(watch_windows(args.bootstrap, sink, args.windows, timeout_s=900))
+        counted: dict[str, int] = {}
+        seen = asyncio.run(watch_windows(args.bootstrap, sink, args.windows, timeout_s=900, orders=counted))
         peak_rss = rss_mib(proc.pid)
         ordered = sorted(seen.items())
         if len(ordered) < 4:
@@ -218,6 +221,7 @@ def main() -> int:
         "job_start_s": round(running_at - started, 1),
         "steady_events_per_s": round(rate), "events_per_s_incl_startup": round(overall),
         "quiet_window_latency_s_after_end_plus_delay": [round(x, 2) for x in latencies],
+        "orders_counted": sum(counted.values()),  # must equal events: nothing dropped as late
         "job_rss_mib": round(peak_rss), "cpus": os.cpu_count(),
         "load_average_1m": round(os.getloadavg()[0], 1),
     }))

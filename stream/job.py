@@ -91,7 +91,7 @@ def _run(settings: JobSettings, layout: StateLayout, config: dict[str, str], res
     t_env = StreamTableEnvironment.create(env)
     for key, value in config.items():
         t_env.get_config().set(key, value)
-    for statement in setup_statements(settings):
+    for statement in setup_statements(settings, started_ms=int(time.time() * 1000)):
         t_env.execute_sql(statement)
     statement_set = t_env.create_statement_set()
     for insert in insert_statements(settings):

@@ -13,6 +13,8 @@ import pytest
 from stream.settings import JobSettings, KafkaAuth
 from stream.sql import (
     WINDOW_COLUMNS,
+    heartbeat_ddl,
+    heartbeat_grace_s,
     insert_statements,
     kafka_options,
     quote,
@@ -43,7 +45,7 @@ def test_source_reads_event_time_with_bounded_delay() -> None:
 
 
 def test_every_window_uses_the_configured_size() -> None:
-    statements = setup_statements(SETTINGS) + insert_statements(SETTINGS)
+    statements = setup_statements(SETTINGS, 0) + insert_statements(SETTINGS)
     sizes = re.findall(r"TUMBLE\(TABLE \w+, DESCRIPTOR\(ts\), INTERVAL '(\d+)' SECOND\)", "\n".join(statements))
     assert sizes == ["60"] * 5  # two stage-1 views, three stage-2 inserts
 
@@ -73,7 +75,7 @@ def test_keys_and_cancellations() -> None:
 
 
 def test_no_python_udf_on_the_hot_path() -> None:
-    text = "\n".join(setup_statements(SETTINGS) + insert_statements(SETTINGS)).upper()
+    text = "\n".join(setup_statements(SETTINGS, 0) + insert_statements(SETTINGS)).upper()
     assert "CREATE FUNCTION" not in text and "CREATE TEMPORARY FUNCTION" not in text
 
 
@@ -94,3 +96,12 @@ def test_sasl_uses_the_connectors_shaded_login_module() -> None:
         ' required username="svc" password="p\\"w";')
     with pytest.raises(ValueError, match="unsupported"):
         kafka_options(JobSettings("b:1", "s", "t", "g", auth=KafkaAuth("SASL_SSL", "GSSAPI")), "s")
+
+
+def test_heartbeat_waits_out_a_grace_period_after_the_start() -> None:
+    ddl = heartbeat_ddl(SETTINGS, started_ms=1_000_000)
+    grace_ms = heartbeat_grace_s(SETTINGS) * 1000
+    assert grace_ms == (3 * SETTINGS.idle_timeout_s + SETTINGS.watermark_delay_s) * 1000
+    assert f"CURRENT_TIMESTAMP < TO_TIMESTAMP_LTZ({1_000_000 + grace_ms}, 3)" in ddl
+    assert "THEN TO_TIMESTAMP_LTZ(0, 3) ELSE CAST(CURRENT_TIMESTAMP AS TIMESTAMP_LTZ(3)) END" in ddl
+    assert "WATERMARK FOR ts AS ts - INTERVAL '5' SECOND" in ddl
