@@ -36,6 +36,8 @@ def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
     page.get_by_label("E-mail").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
+    # The page leaves the login form only once the profile is read too; acting before that races it.
+    expect(page).not_to_have_url(re.compile(r"#/login"))
     expect(page.locator("#logout")).to_be_visible()
 
 
