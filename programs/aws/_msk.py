@@ -22,6 +22,15 @@ OPEN_MONITORING_PORTS = (11001, 11002)  # JMX exporter, node exporter
 PLATFORM_KAFKA_USER = "platform"
 
 
+def replication_factor(cfg: ProgramConfig) -> int:
+    return min(3, cfg.msk_broker_count)
+
+
+def min_insync_replicas(cfg: ProgramConfig) -> int:
+    """One replica fewer than the factor: a broker can be down (patching) without stopping producers."""
+    return max(1, replication_factor(cfg) - 1)
+
+
 @dataclass(frozen=True)
 class Kafka:
     cluster: aws.msk.Cluster
@@ -68,8 +77,8 @@ def build_kafka(cfg: ProgramConfig, net: Network, kms_key: aws.kms.Key, client_s
         f"{name}-kafka", name=f"{name}-kafka", kafka_versions=[cfg.msk_kafka_version],
         server_properties="\n".join([
             "auto.create.topics.enable=false",
-            f"default.replication.factor={min(3, cfg.msk_broker_count)}",
-            f"min.insync.replicas={min(2, cfg.msk_broker_count)}",
+            f"default.replication.factor={replication_factor(cfg)}",
+            f"min.insync.replicas={min_insync_replicas(cfg)}",
             "unclean.leader.election.enable=false",
         ]) + "\n",
         opts=opts)
@@ -107,10 +116,10 @@ def build_topics(topology: Topology, cfg: ProgramConfig, cluster: aws.msk.Cluste
     return {
         t.name: aws.msk.Topic(
             f"{cfg.prefix}-topic-{t.name}", name=t.name, cluster_arn=cluster.arn,
-            partition_count=t.partitions, replication_factor=min(3, cfg.msk_broker_count),
+            partition_count=t.partitions, replication_factor=replication_factor(cfg),
             configs=json.dumps({"retention.ms": str(t.retention_hours * 3600 * 1000),
                                 "cleanup.policy": "delete",
-                                "min.insync.replicas": str(min(2, cfg.msk_broker_count))}),
+                                "min.insync.replicas": str(min_insync_replicas(cfg))}),
             opts=opts)
         for t in topology.topics
     }

@@ -127,6 +127,8 @@ def test_msk_tls_only_authenticated_encrypted_and_topics(dev: dict[str, Run], de
     assert "secretString" in aws.one("aws:secretsmanager/secretVersion:SecretVersion").secrets
     topics = {t.inputs["name"]: t.inputs for t in aws.of_type("aws:msk/topic:Topic")}
     assert {n: t["partitionCount"] for n, t in topics.items()} == {t.name: t.partitions for t in TOPOLOGY.topics}
+    for t in topics.values():  # a broker may be down without blocking acks=all producers
+        assert 1 <= int(json.loads(t["configs"])["min.insync.replicas"]) < t["replicationFactor"]
     assert "auto.create.topics.enable=false" in aws.one("aws:msk/configuration:Configuration").inputs[
         "serverProperties"]
 
