@@ -20,7 +20,7 @@ from services.gateway.storefront import storefront_handlers
 from services.gateway.uploads import Uploads, UploadsController
 from services.kit import aws
 from services.kit.app import build_app, openapi_config
-from services.kit.auth import caller_provider
+from services.kit.auth import TokenVerifier, caller_provider
 from services.kit.health import Check
 from services.kit.metrics import Metrics
 
@@ -58,7 +58,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     for prefix, service in ROUTES:
         prefixes[service] = (*prefixes.get(service, ()), prefix)
     schema = SchemaSource(session, settings.upstreams, prefixes)
-    mounts = [_mount(prefix, Proxy(session, settings.upstreams[service], settings.jwt_secret,
+    tokens = TokenVerifier(settings.jwt_secret)
+    mounts = [_mount(prefix, Proxy(session, settings.upstreams[service], tokens,
                                    settings.max_body_bytes))
               for prefix, service in ROUTES]
 

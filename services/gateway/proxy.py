@@ -16,7 +16,7 @@ import msgspec
 from litestar.types import HTTPResponseBodyEvent, HTTPResponseStartEvent, Receive, Scope, Send
 from yarl import URL
 
-from services.kit.auth import bearer, verify_token
+from services.kit.auth import TokenVerifier, bearer
 from services.kit.errors import Unauthorized
 from services.kit.logging import request_id
 
@@ -84,11 +84,11 @@ async def _respond(send: Send, status: int, headers: list[tuple[bytes, bytes]], 
 class Proxy:
     """Forwards every request under its mount to one upstream base URL."""
 
-    def __init__(self, session: Callable[[], aiohttp.ClientSession], base_url: str, jwt_secret: str,
+    def __init__(self, session: Callable[[], aiohttp.ClientSession], base_url: str, tokens: TokenVerifier,
                  max_body_bytes: int) -> None:
         self.session = session
         self.base_url = base_url
-        self.jwt_secret = jwt_secret
+        self.tokens = tokens
         self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -100,7 +100,7 @@ class Proxy:
         try:
             token = bearer(headers.get("authorization"))
             if token is not None:
-                verify_token(self.jwt_secret, token)
+                self.tokens.verify(token)
         except Unauthorized as exc:
             await _problem(send, 401, "Unauthorized", exc.detail, {"www-authenticate": "Bearer"})
             return

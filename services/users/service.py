@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 
 import anyio.to_thread
@@ -22,6 +23,8 @@ log = logging.getLogger("services.users")
 HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 _DUMMY_HASH = HASHER.hash("timing-equaliser")
 _HASH_LIMITER = anyio.CapacityLimiter(2)
+PROFILE_CACHE_S = 5.0
+PROFILE_CACHE_ENTRIES = 50_000
 
 
 async def hash_password(password: str) -> str:
@@ -43,6 +46,8 @@ class UserService:
         self.store = store
         self.jwt_secret = jwt_secret
         self.token_ttl_s = token_ttl_s
+        # Profiles cannot change through the API (no update or delete route): a short cache is exact.
+        self._profiles: dict[str, tuple[float, User]] = {}
 
     async def register(self, data: UserCreate, role: str = "user") -> User:
         now = utc_now()
@@ -77,9 +82,15 @@ class UserService:
     async def get(self, caller: Caller, user_id: str) -> User:
         if caller.user_id != user_id and not caller.is_admin:
             raise NotFound("no such user")
+        cached = self._profiles.get(user_id)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
         user = await self.store.by_id(user_id)
         if user is None:
             raise NotFound("no such user")
+        if len(self._profiles) >= PROFILE_CACHE_ENTRIES:
+            self._profiles.clear()
+        self._profiles[user_id] = (time.monotonic() + PROFILE_CACHE_S, user)
         return user
 
     async def list(self, caller: Caller, limit: int, cursor: str | None) -> UserPage:

@@ -43,3 +43,21 @@ def test_bearer_header() -> None:
     for bad in ("Basic abc", "Bearer", "Token abc"):
         with pytest.raises(Unauthorized):
             bearer(bad)
+
+
+def test_verifier_remembers_valid_tokens_until_they_expire() -> None:
+    import time
+
+    from services.kit.auth import TokenVerifier
+
+    verifier = TokenVerifier(SECRET)
+    token = issue_token(SECRET, ALICE, 60)
+    assert verifier.verify(token) == ALICE and verifier.verify(token) == ALICE
+    issued = int(time.time())
+    short = issue_token(SECRET, ALICE, 1, now=issued)  # valid until issued + 1
+    assert verifier.verify(short) == ALICE
+    time.sleep(max(0.0, issued + 1.05 - time.time()))
+    with pytest.raises(Unauthorized, match="expired"):
+        verifier.verify(short)
+    with pytest.raises(Unauthorized):
+        verifier.verify(token[:-2] + "xx")
