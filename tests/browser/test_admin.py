@@ -57,7 +57,11 @@ def test_admin_adds_a_hostile_name_and_shoppers_see_literal_text(
 
 def test_a_shopper_cannot_use_the_admin_view(shopper_page: Page) -> None:
     page = shopper_page
-    flows.register(page)
+    flows.register(page, name=PAYLOAD)  # a hostile user name is shown as text too
+    expect(page.get_by_role("link", name=f"Profile ({PAYLOAD})")).to_be_visible()
+    page.get_by_role("link", name=f"Profile ({PAYLOAD})").click()
+    expect(page.locator("#profile")).to_contain_text(PAYLOAD)
+    assert page.locator("img").count() == 0
     assert page.get_by_role("link", name="Admin").count() == 0
     page.goto("/#/admin")
     expect(page.get_by_text("does not look like an admin")).to_be_visible()

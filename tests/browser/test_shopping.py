@@ -22,6 +22,8 @@ def test_register_search_cart_checkout_and_cancel(shopper_page: Page, shop_api: 
     email = flows.register(page, name="Journey Shopper")
     flows.log_out(page)
     flows.log_in(page, email)
+    page.get_by_role("link", name="Profile (Journey Shopper)").click()
+    expect(page.locator("#profile")).to_contain_text(email)
 
     flows.search(page, tag)
     results = page.locator("#results li.card")

@@ -36,13 +36,13 @@ function problemMessage(status, body, fallback) {
  * auth: "required" sends the token and treats 401 as an expired login; "optional" sends it
  * when there is one. Throws ApiError with a human-readable message.
  */
-export async function request(method, path, { query, body, auth = "none", headers = {}, signal } = {}) {
+export async function request(method, path, { query, body, auth = "none", headers = {}, signal, token } = {}) {
   const url = new URL(path, window.location.origin);
   for (const [k, v] of Object.entries(query || {})) {
     if (v !== undefined && v !== null && v !== "") url.searchParams.set(k, String(v));
   }
   const h = { Accept: "application/json", ...headers };
-  const tok = session.token();
+  const tok = token || session.token();
   if (auth === "required" && !tok) {
     for (const fn of expiredListeners) fn();
     throw new ApiError(401, "Please log in first.", null);
@@ -89,7 +89,7 @@ export const api = {
   updateProduct: (id, body) => request("PATCH", `/api/products/${encodeURIComponent(id)}`, { body, auth: "required" }),
   register: (body) => request("POST", "/api/users", { body }),
   login: (body) => request("POST", "/api/auth/login", { body }),
-  me: () => request("GET", "/api/users/me", { auth: "required" }),
+  me: (token) => request("GET", "/api/users/me", { auth: "required", token }),
   createOrder: (items, idempotencyKey) =>
     request("POST", "/api/orders", { body: { items }, auth: "required", headers: { "Idempotency-Key": idempotencyKey } }),
   orders: (query) => request("GET", "/api/orders", { query, auth: "required" }),

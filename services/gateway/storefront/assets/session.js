@@ -30,9 +30,9 @@ export function token() {
   return current()?.token ?? null;
 }
 
-export function start(accessToken, expiresIn) {
+export function start(accessToken, expiresIn, user = null) {
   const expiresAt = Number.isFinite(expiresIn) ? Date.now() + expiresIn * 1000 : null;
-  sessionStorage.setItem(KEY, JSON.stringify({ token: accessToken, expiresAt, user: null }));
+  sessionStorage.setItem(KEY, JSON.stringify({ token: accessToken, expiresAt, user }));
   emit();
 }
 
