@@ -161,7 +161,10 @@ def preview(stack: str, offline: bool, as_json: bool) -> None:
         print_json({"stack": stack, "offline": False, "changes": changes})
         return
     for stage, summary in changes.items():
-        text = ", ".join(f"{k} {v}" for k, v in sorted(summary.items())) or "no changes"
+        if summary is None:
+            text = "not previewed: the stages before it are not deployed yet (`preview --offline` shows it)"
+        else:
+            text = ", ".join(f"{k} {v}" for k, v in sorted(summary.items()) if v) or "no changes"
         console.print(f"{stage:<6} {text}", highlight=False)
 
 

@@ -108,15 +108,23 @@ class Engine:
             done.append(_stage_outputs(stage.name, result.outputs))
         return StackOutputs(tuple(done))
 
-    def preview(self) -> dict[str, dict[str, int]]:
+    def preview(self) -> dict[str, dict[str, int] | None]:
         """What ``up`` would change, per stage: ``{stage: {"create": n, "same": n, ...}}``.
 
-        Later stages are previewed against the outputs their upstream stages have *now*
-        (a stage not yet deployed shows as unknown values in its dependants)."""
+        A stage is previewed against the outputs its upstream stages have *now*; a stage whose
+        upstream is not deployed yet cannot be evaluated by the engine and maps to ``None``
+        (``preview --offline`` evaluates all of them with mock outputs)."""
         require_pulumi_cli()
-        changes: dict[str, dict[str, int]] = {}
+        changes: dict[str, dict[str, int] | None] = {}
+        blocked = False
         for stage in self.stages:
-            stack = self._stack(stage, self._current_upstream(stage.name))
+            upstream = self._current_upstream(stage.name)
+            if blocked or any(not s.values for s in upstream.stages) or \
+                    len(upstream.stages) < self._index(stage.name):
+                blocked = True
+                changes[stage.name] = None
+                continue
+            stack = self._stack(stage, upstream)
             with engine_errors(self.settings.stack, stage.name, "preview"):
                 result = stack.preview(color="never", on_event=self._sink(stage.name))
             changes[stage.name] = {str(k): int(v) for k, v in (result.change_summary or {}).items()}
@@ -261,6 +269,9 @@ class Engine:
                 with engine_errors(self.settings.stack, stage.name, "outputs"):
                     before.append(_stage_outputs(stage.name, stack.outputs()))
         return StackOutputs(tuple(before))
+
+    def _index(self, stage_name: str) -> int:
+        return [s.name for s in self.stages].index(stage_name)
 
     def _sink(self, stage: str) -> Callable[[Any], None] | None:
         sink = self.on_event

@@ -169,3 +169,16 @@ def test_without_the_cli_every_operation_says_how_to_install_it(no_pulumi: Path)
 
 def test_outputs_of_a_stack_that_was_never_created_are_empty(fake_pulumi: FakePulumi) -> None:
     assert _engine(stack="never").outputs().stages == ()
+
+
+def test_preview_reports_changes_per_stage_and_refresh_runs_every_stage(fake_pulumi: FakePulumi) -> None:
+    engine = _engine()
+    first = engine.preview()
+    # gcp and k8s need aws's outputs: the engine cannot evaluate them before aws is deployed
+    assert first == {"aws": {"create": 1, "same": 0, "delete": 0}, "gcp": None, "k8s": None}
+    assert _projects(fake_pulumi.commands("preview")) == ["ecomctl-aws"]
+    assert fake_pulumi.commands("up") == []  # a preview changes nothing
+    engine.up()
+    assert engine.preview()["gcp"] == {"create": 0, "same": 1, "delete": 0}
+    engine.refresh()
+    assert _projects(fake_pulumi.commands("refresh")) == ["ecomctl-aws", "ecomctl-gcp", "ecomctl-k8s"]
