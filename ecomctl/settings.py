@@ -15,7 +15,7 @@ variable                    meaning                              default
                             offset), e.g. ``ECOMCTL_PORT_KAFKA``
 ``ECOMCTL_JAVA_HOME``       the JDK (17+) for Kafka, DynamoDB    ``JAVA_HOME`` if it is 17+, else
                             Local and Flink                      the newest ``/usr/lib/jvm/*17*``
-``ECOMCTL_READY_TIMEOUT``   seconds ``up`` waits for health      ``180``
+``ECOMCTL_READY_TIMEOUT``   seconds ``up`` waits for health      ``300``
 ==========================  ===================================  ================================
 """
 
@@ -54,7 +54,7 @@ class Settings:
     cache_dir: Path
     ports: Mapping[str, int]
     java_home_override: str | None = None
-    ready_timeout_s: float = 180.0
+    ready_timeout_s: float = 300.0
     repo_root: Path = field(default=REPO_ROOT)
 
     @classmethod
@@ -86,7 +86,7 @@ class Settings:
             cache_dir=Path(cache).expanduser(),
             ports=ports,
             java_home_override=env.get("ECOMCTL_JAVA_HOME") or None,
-            ready_timeout_s=float(_int(env, "ECOMCTL_READY_TIMEOUT", 180)),
+            ready_timeout_s=float(_int(env, "ECOMCTL_READY_TIMEOUT", 300)),
         )
 
     def stack_dir(self, stack: str = LOCAL_STACK) -> Path:

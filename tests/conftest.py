@@ -2,8 +2,9 @@
 
 It runs in its own state directory and on ports shifted by ``ECOMCTL_TEST_PORT_OFFSET``
 (default 20000), so a developer's ``ecomctl up`` stack is never touched. Jars and the Flink
-virtualenv are shared caches. ``ECOMCTL_TEST_KEEP=1`` leaves the stack running after the
-session (a later session then finds it up, and ``up`` is a no-op): handy while iterating.
+virtualenv are shared caches. The stack starts fresh (an earlier session's is purged);
+``ECOMCTL_TEST_KEEP=1`` instead reuses a running one and leaves it running after the session
+(``up`` is then a no-op): handy while iterating.
 Two test sessions side by side need different ``ECOMCTL_TEST_PORT_OFFSET`` values (the state
 directory follows the offset).
 """
@@ -49,9 +50,12 @@ def run_ecomctl(
 @pytest.fixture(scope="session")
 def platform() -> Iterator[LocalPlatform]:
     stack = make_platform(TEST_STATE, TEST_OFFSET)
+    keep = os.environ.get("ECOMCTL_TEST_KEEP") == "1"
+    if not keep:
+        stack.down(purge=True)  # a fresh stack: nothing left over from an earlier session
     stack.up()
     yield stack
-    if os.environ.get("ECOMCTL_TEST_KEEP") != "1":
+    if not keep:
         stack.down(purge=True)
 
 

@@ -92,11 +92,11 @@ def provision(ctx: LocalContext) -> None:
 
 
 async def _provision(ctx: LocalContext) -> None:
-    import warnings
+    import logging
 
     import asyncmy
 
-    warnings.filterwarnings("ignore", module="asyncmy")  # "IF NOT EXISTS" notes are expected
+    logging.getLogger("asyncmy").setLevel(logging.ERROR)  # "IF NOT EXISTS" notes are expected
 
     root_pw = ctx.secrets.mysql_root_password
     sock = str(ctx.layout.socket(NAME))
