@@ -24,6 +24,7 @@ function productForm(initial, submitLabel, onSubmit) {
       replace(status, loading("Saving…"));
       try {
         const saved = await onSubmit(body);
+        if (!initial.product_id) form.reset(); // a new product: clear the form for the next one
         replace(status, notice(`Saved “${saved?.name ?? body.name}”.`, "success"));
       } catch (err) {
         if (err.status !== 401) replace(status, errorBox(err.status === 403 ? "Only an admin can change the catalogue." : err.message));
