@@ -6,14 +6,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import aiohttp
 from asyncmy.errors import InterfaceError, OperationalError
-from botocore.exceptions import BotoCoreError
 from litestar import Litestar
 from litestar.di import Provide
 
-from services.kit import aws, kafka, mysql
+from services.kit import kafka, mysql
 from services.kit.app import build_app, openapi_config
 from services.kit.auth import caller_provider
+from services.kit.dynamo import DynamoClient, DynamoError
 from services.kit.metrics import Metrics
 from services.orders.controllers import OrdersController
 from services.orders.relay import OutboxRelay
@@ -35,7 +36,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         rejected=metrics.counter("orders_rejected_total", "orders refused", ["reason"]),
     )
     published = metrics.counter("outbox_published_total", "outbox events published to Kafka")
-    stock = StockLedger(aws.client("dynamodb", settings.aws_region), settings.table_products)
+    stock = StockLedger(DynamoClient(settings.aws_region), settings.table_products)
     holder: dict[str, OrderService] = {}
 
     @asynccontextmanager
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             await relay.stop()
             await mysql.close_pool(pool)
+            await stock.dynamo.close()
 
     async def check_mysql() -> None:
         await mysql.ping(holder["service"].store.pool)
@@ -74,5 +76,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "caller": Provide(caller_provider(settings.jwt_secret), sync_to_thread=False),
         },
         openapi=openapi_config("orders"),
-        unavailable_on=(OperationalError, InterfaceError, OSError, BotoCoreError),
+        unavailable_on=(OperationalError, InterfaceError, OSError, DynamoError, aiohttp.ClientError),
     )

@@ -11,9 +11,8 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
-from services.kit import aws
+from services.kit.dynamo import ConditionalCheckFailed, DynamoClient
 
 log = logging.getLogger("services.orders.stock")
 
@@ -41,28 +40,27 @@ class StockShort(Exception):
 
 
 class StockLedger:
-    def __init__(self, client: Any, table: str) -> None:
-        self.client = client
+    def __init__(self, dynamo: DynamoClient, table: str) -> None:
+        self.dynamo = dynamo
         self.table = table
 
     async def describe(self) -> None:
-        await aws.call(self.client.describe_table, TableName=self.table)
+        await self.dynamo.call("DescribeTable", {"TableName": self.table})
 
     async def reserve_one(self, product_id: str, quantity: int) -> Reserved:
         try:
-            answer = await aws.call(
-                self.client.update_item, TableName=self.table, Key={"product_id": {"S": product_id}},
-                UpdateExpression="SET #stock = #stock - :q",
-                ConditionExpression="attribute_exists(#pid) AND #stock >= :q",
-                ExpressionAttributeNames={"#stock": "stock", "#pid": "product_id"},
-                ExpressionAttributeValues={":q": {"N": str(quantity)}},
-                ReturnValues="ALL_NEW",
-            )
-        except self.client.exceptions.ConditionalCheckFailedException:
-            current = await aws.call(
-                self.client.get_item, TableName=self.table, Key={"product_id": {"S": product_id}},
-                ConsistentRead=True,
-            )
+            answer = await self.dynamo.call("UpdateItem", {
+                "TableName": self.table, "Key": {"product_id": {"S": product_id}},
+                "UpdateExpression": "SET #stock = #stock - :q",
+                "ConditionExpression": "attribute_exists(#pid) AND #stock >= :q",
+                "ExpressionAttributeNames": {"#stock": "stock", "#pid": "product_id"},
+                "ExpressionAttributeValues": {":q": {"N": str(quantity)}},
+                "ReturnValues": "ALL_NEW",
+            })
+        except ConditionalCheckFailed:
+            current = await self.dynamo.call("GetItem", {
+                "TableName": self.table, "Key": {"product_id": {"S": product_id}}, "ConsistentRead": True,
+            })
             item = current.get("Item")
             if item is None:
                 raise ProductMissing(product_id) from None
@@ -91,15 +89,14 @@ class StockLedger:
 
         async def one(product_id: str, quantity: int) -> None:
             try:
-                await aws.call(
-                    self.client.update_item, TableName=self.table,
-                    Key={"product_id": {"S": product_id}},
-                    UpdateExpression="ADD #stock :q",
-                    ConditionExpression="attribute_exists(#pid)",
-                    ExpressionAttributeNames={"#stock": "stock", "#pid": "product_id"},
-                    ExpressionAttributeValues={":q": {"N": str(quantity)}},
-                )
-            except self.client.exceptions.ConditionalCheckFailedException:
+                await self.dynamo.call("UpdateItem", {
+                    "TableName": self.table, "Key": {"product_id": {"S": product_id}},
+                    "UpdateExpression": "ADD #stock :q",
+                    "ConditionExpression": "attribute_exists(#pid)",
+                    "ExpressionAttributeNames": {"#stock": "stock", "#pid": "product_id"},
+                    "ExpressionAttributeValues": {":q": {"N": str(quantity)}},
+                })
+            except ConditionalCheckFailed:
                 log.info("product %s is gone; %d units not returned", product_id, quantity)
 
         results = await asyncio.gather(*(one(p, q) for p, q in lines), return_exceptions=True)
