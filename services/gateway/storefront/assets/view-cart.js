@@ -4,7 +4,7 @@
 import { api, newKey } from "./api.js";
 import * as cart from "./cart.js";
 import * as session from "./session.js";
-import { h, replace, loading, errorBox, money, notice } from "./dom.js";
+import { h, replace, loading, errorBox, money } from "./dom.js";
 
 const KEY = "ecomctl.checkout";
 
@@ -22,7 +22,7 @@ function checkoutKey(lines) {
   return key;
 }
 
-export function render(main, { go, params }) {
+export function render(main, { go }) {
   const body = h("div");
   const status = h("div", { id: "checkout-status", "aria-live": "assertive" });
   replace(main, h("h1", { tabindex: "-1" }, "Your cart"), status, body);
@@ -109,7 +109,6 @@ export function render(main, { go, params }) {
     }
   };
 
-  if (params.get("expired")) replace(status, notice("Your login expired; your cart was kept.", "warn"));
   load();
 }
 
