@@ -228,7 +228,7 @@ class LocalPlatform:
         return StartupError(
             f"{spec.name} did not start: {detail}",
             hint=f"full log: {self.layout.log_file(spec.name)} (ecomctl logs {spec.name})",
-            details=f"last lines of the {spec.name} log:\n" + self.log_tail(spec.name, 20),
+            details=f"last lines of the {spec.name} log:\n" + self._tail(self.layout.log_file(spec.name), 20),
         )
 
     # -- down --------------------------------------------------------------------------------
@@ -291,7 +291,10 @@ class LocalPlatform:
         return self.layout.supervisor_log if name == "supervisord" else self.layout.log_file(name)
 
     def log_tail(self, name: str, lines: int = 20) -> str:
-        path = self.log_path(name)
+        """The last ``lines`` of a component's log, secrets masked."""
+        return self._tail(self.log_path(name), lines)
+
+    def _tail(self, path: Path, lines: int) -> str:
         try:
             text = path.read_text(errors="replace")
         except OSError:
