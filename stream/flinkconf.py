@@ -18,6 +18,7 @@ def flink_config(settings: JobSettings, layout: StateLayout, restore_from: Path 
         "pipeline.name": settings.job_name,
         "parallelism.default": str(settings.parallelism),
         "table.local-time-zone": "UTC",
+        "pipeline.object-reuse": "true",  # SQL operators never hold on to input rows
         "table.exec.source.idle-timeout": f"{settings.idle_timeout_s} s",
         # exactly-once state; results are deterministic, sinks are upserted by key downstream
         "execution.checkpointing.interval": f"{settings.checkpoint_interval_s} s",

@@ -41,6 +41,9 @@ MAVEN_CENTRAL = "https://repo1.maven.org/maven2"
 # The connector line must target the Flink minor pinned in requirements.txt (5.0.0-2.2 -> Flink 2.2).
 CONNECTOR = ("org.apache.flink", "flink-sql-connector-kafka", "5.0.0-2.2")
 DEFAULT_JAVA_HOME = Path("/usr/lib/jvm/java-17-openjdk-amd64")
+# The client JVM hosts the whole local cluster: cap its heap (the JVM default is 1/4 of RAM) and use
+# the throughput collector (2 cores, no latency-sensitive pauses at this scale).
+CLIENT_JVM_ARGS = "-Xms256m -Xmx1536m -XX:+UseParallelGC"
 # Everything the local MiniCluster binds stays on the loopback interface.
 LOCAL_FLINK_OPTIONS = (
     "jobmanager.bind-host=127.0.0.1",
@@ -182,7 +185,7 @@ def job_command(runtime: FlinkRuntime, state_dir: Path) -> list[str]:
     from the supervisor's environment.
     """
     layout = StateLayout.under(state_dir)
-    prefix = ["env", f"FLINK_LOG_DIR={layout.root / 'log'}",
+    prefix = ["env", f"FLINK_LOG_DIR={layout.root / 'log'}", f"JVM_ARGS={CLIENT_JVM_ARGS}",
               f"PATH={runtime.python.parent}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}"]
     if runtime.java_home is not None:
         prefix.append(f"JAVA_HOME={runtime.java_home}")

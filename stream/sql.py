@@ -7,7 +7,7 @@ and 2.x: window TVFs, cascading window aggregation, ``TRY_CAST``, Kafka metadata
    JSON format as ISO-8601 UTC (``...Z``, optional fraction); watermark = ``occurred_at -
    WATERMARK_DELAY_S``. Parse failures are skipped, never fatal.
 2. ``order_lines``: one row per order line (``CROSS JOIN UNNEST(items)``), valid rows only, with a
-   ``copy_id`` (Kafka partition:offset) telling apart redelivered copies of one event.
+   ``copy_id`` (Kafka partition and offset in one BIGINT) telling apart redelivered copies of one event.
 3. ``heartbeat``: a ``datagen`` source ticking once a second whose event time is the wall clock;
    ``timed_lines`` = order lines ``UNION ALL`` heartbeats. While the Kafka source has data, the
    union's watermark is the minimum of both (Kafka's); when every partition has been idle for
@@ -107,7 +107,7 @@ SELECT
   e.`type` AS event_type,
   e.user_id,
   TRY_CAST(e.total AS DECIMAL(18, 2)) AS total,
-  CAST(e.`partition` AS STRING) || ':' || CAST(e.`offset` AS STRING) AS copy_id,
+  CAST(e.`partition` AS BIGINT) * 1099511627776 + e.`offset` AS copy_id,  -- partition:offset as one BIGINT
   i.product_id,
   i.quantity,
   TRY_CAST(i.unit_price AS DECIMAL(18, 2)) AS unit_price,
@@ -151,7 +151,7 @@ SELECT event_id, event_type, user_id, total, copy_id, product_id, quantity, unit
 FROM order_lines
 UNION ALL
 SELECT {quote(HEARTBEAT)}, {quote(HEARTBEAT)}, CAST(NULL AS STRING), CAST(NULL AS DECIMAL(18, 2)),
-  CAST(beat AS STRING), CAST(NULL AS STRING), 0, CAST(NULL AS DECIMAL(18, 2)), ts
+  CAST(beat AS BIGINT), CAST(NULL AS STRING), 0, CAST(NULL AS DECIMAL(18, 2)), ts
 FROM heartbeat"""
 
 
