@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from types import TracebackType
 from typing import Any
@@ -45,6 +46,16 @@ class ShopApi:
         res = self._client.get(f"/api/products/{product_id}")
         res.raise_for_status()
         return dict(res.json())
+
+    def settled_stock(self, product_id: str, expected: int, within_s: float = 5.0) -> int:
+        """The product's stock once it equals ``expected`` (reads may be cached for a second), or the
+        last value seen when ``within_s`` runs out."""
+        deadline = time.monotonic() + within_s
+        while True:
+            stock = int(self.product(product_id)["stock"])
+            if stock == expected or time.monotonic() >= deadline:
+                return stock
+            time.sleep(0.2)
 
     def order(self, token: str, order_id: str) -> dict[str, Any]:
         res = self._client.get(f"/api/orders/{order_id}", headers={"Authorization": f"Bearer {token}"})

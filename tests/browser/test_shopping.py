@@ -50,6 +50,7 @@ def test_register_search_cart_checkout_and_cancel(shopper_page: Page, shop_api: 
     server = shop_api.order(token, order_id)
     assert Decimal(total.get_attribute("data-amount") or "") == Decimal(server["total"]) == Decimal("39.00")
     expect(page.locator("#cart-count")).to_have_text("0")
+    assert shop_api.settled_stock(mug["product_id"], 8) == 8  # two mugs reserved
     screenshot(page, "order-placed")
 
     page.get_by_role("link", name="Orders", exact=True).click()
@@ -60,7 +61,7 @@ def test_register_search_cart_checkout_and_cancel(shopper_page: Page, shop_api: 
     expect(page.get_by_text("is cancelled")).to_be_visible()
     expect(row.locator(".status")).to_have_text("cancelled", ignore_case=True)
     assert shop_api.order(token, order_id)["status"] in {"cancelled", "canceled"}
-    assert shop_api.product(mug["product_id"])["stock"] == 10  # the cancel released the stock
+    assert shop_api.settled_stock(mug["product_id"], 10) == 10  # the cancel released the stock
 
 
 def test_out_of_stock_checkout_names_the_product(shopper_page: Page, shop_api: ShopApi) -> None:
@@ -82,7 +83,7 @@ def test_out_of_stock_checkout_names_the_product(shopper_page: Page, shop_api: S
     expect(alert).to_contain_text(scarce["name"])
     expect(alert).to_contain_text("only 1 left")
     expect(page.locator("#cart-count")).to_have_text("2")  # nothing ordered, the cart is kept
-    assert shop_api.product(scarce["product_id"])["stock"] == 1
+    assert shop_api.settled_stock(scarce["product_id"], 1) == 1
 
 
 def test_expired_login_sends_to_login_and_keeps_the_cart(shopper_page: Page, shop_api: ShopApi) -> None:
@@ -128,3 +129,18 @@ def test_notifications_list_the_shoppers_order(shopper_page: Page, shop_api: Sho
         page.wait_for_timeout(1000)
         page.reload()
     expect(items.first).to_be_visible()
+
+
+def test_a_double_click_on_place_order_makes_one_order(shopper_page: Page, shop_api: ShopApi) -> None:
+    page = shopper_page
+    item = shop_api.create_product(f"Stapler {unique('double')}", "8.40", stock=5)
+    flows.register(page)
+    page.goto(f"/#/product/{item['product_id']}")
+    page.get_by_role("button", name="Add to cart").click()
+    page.get_by_role("link", name="Go to cart").click()
+    page.get_by_role("button", name="Place order").dblclick()
+    expect(page.locator("#order-total")).to_contain_text("8.40")
+    page.get_by_role("link", name="Orders", exact=True).click()
+    page.locator("li.order").first.wait_for()
+    expect(page.locator("li.order")).to_have_count(1)
+    assert shop_api.settled_stock(item["product_id"], 4) == 4
