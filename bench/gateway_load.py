@@ -113,7 +113,8 @@ def _ms(text: str) -> float:
 def run_wrk(url: str, script: str, connections: int, duration_s: int, threads: int) -> tuple[str, list[str]]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
-    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration_s}s", "--latency", "-s", handle.name, url]
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration_s}s", "--timeout", "10s", "--latency",
+               "-s", handle.name, url]
     try:
         out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     finally:

@@ -11,9 +11,10 @@ from botocore.exceptions import BotoCoreError
 from litestar import Litestar, Request, Response, asgi, get
 from litestar.di import Provide
 from litestar.handlers import ASGIRouteHandler, HTTPRouteHandler
-from litestar.types import Receive, Scope, Send
+from litestar.types import ASGIApp, Receive, Scope, Send
 
-from services.gateway.proxy import Proxy, upstream_client
+from services.gateway.edge import Edge
+from services.gateway.proxy import Proxy, PublicCache, upstream_client
 from services.gateway.schema import SchemaSource
 from services.gateway.settings import MAX_UPLOAD_BYTES, ROUTES, UPLOAD_TYPES, Settings
 from services.gateway.storefront import storefront_handlers
@@ -44,7 +45,7 @@ def _schema_handlers(source: SchemaSource) -> list[HTTPRouteHandler]:
             get("/schema/openapi.json", include_in_schema=False, name="schema-json")(serve)]
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
+def create_app(settings: Settings | None = None) -> ASGIApp:
     settings = settings or Settings.from_env()
     metrics = Metrics(settings.service_name)
     pool: dict[str, aiohttp.ClientSession] = {}
@@ -59,9 +60,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         prefixes[service] = (*prefixes.get(service, ()), prefix)
     schema = SchemaSource(session, settings.upstreams, prefixes)
     tokens = TokenVerifier(settings.jwt_secret)
-    mounts = [_mount(prefix, Proxy(session, settings.upstreams[service], tokens,
-                                   settings.max_body_bytes))
-              for prefix, service in ROUTES]
+    catalogue_cache = PublicCache(settings.public_cache_ttl_s)
+    proxies = [(prefix, Proxy(session, settings.upstreams[service], tokens, settings.max_body_bytes,
+                              catalogue_cache if service == "products" else None))
+               for prefix, service in ROUTES]
+    mounts = [_mount(prefix, proxy) for prefix, proxy in proxies]
 
     @asynccontextmanager
     async def upstream_pool(_: Litestar) -> AsyncIterator[None]:
@@ -84,7 +87,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     def provide_uploads() -> Uploads:
         return uploads
 
-    return build_app(
+    app = build_app(
         service=settings.service_name,
         log_level=settings.log_level,
         handlers=[*mounts, UploadsController, *_schema_handlers(schema), *storefront_handlers()],
@@ -99,3 +102,4 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi=openapi_config("api-gateway", path="/_openapi"),
         unavailable_on=(BotoCoreError,),
     )
+    return Edge(app, proxies, metrics)

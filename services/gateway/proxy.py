@@ -9,6 +9,7 @@ broken answer a 502: never a hang, never internals in the body.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
 import aiohttp
@@ -81,15 +82,43 @@ async def _respond(send: Send, status: int, headers: list[tuple[bytes, bytes]], 
     await send(payload)
 
 
+class PublicCache:
+    """Successful anonymous GET answers, kept ``ttl_s`` (the catalogue's own read cache is as fresh).
+
+    Only what anyone may read is cached (no Authorization header); orders never read stock
+    from here, so the cache cannot cause an oversell.
+    """
+
+    def __init__(self, ttl_s: float, max_entries: int = 10_000) -> None:
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[float, list[tuple[bytes, bytes]], bytes]] = {}
+
+    def get(self, key: str) -> tuple[list[tuple[bytes, bytes]], bytes] | None:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1], entry[2]
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def put(self, key: str, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[key] = (time.monotonic() + self.ttl_s, headers, body)
+
+
 class Proxy:
-    """Forwards every request under its mount to one upstream base URL."""
+    """Forwards every request under its prefix to one upstream base URL."""
 
     def __init__(self, session: Callable[[], aiohttp.ClientSession], base_url: str, tokens: TokenVerifier,
-                 max_body_bytes: int) -> None:
+                 max_body_bytes: int, cache: PublicCache | None = None) -> None:
         self.session = session
         self.base_url = base_url
         self.tokens = tokens
         self.max_body_bytes = max_body_bytes
+        self.cache = cache
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = str(scope.get("method", "GET"))
@@ -115,8 +144,14 @@ class Proxy:
             headers["x-forwarded-for"] = str(client_addr[0])
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
         query: bytes = scope.get("query_string", b"")
-        url = URL(self.base_url + raw_path.decode("latin-1") + (("?" + query.decode("latin-1")) if query else ""),
-                  encoded=True)
+        target = raw_path.decode("latin-1") + (("?" + query.decode("latin-1")) if query else "")
+        cacheable = self.cache is not None and method == "GET" and "authorization" not in headers
+        if cacheable:
+            hit = self.cache.get(target)  # type: ignore[union-attr]
+            if hit is not None:
+                await _respond(send, 200, hit[0], hit[1])
+                return
+        url = URL(self.base_url + target, encoded=True)
         try:
             async with self.session().request(
                 method, url, headers=headers, data=body or None, allow_redirects=False
@@ -139,4 +174,9 @@ class Proxy:
             await _problem(send, 502, "Bad Gateway", "the service gave no valid answer")
             return
         out.append((b"content-length", str(len(content)).encode()))
+        if self.cache is not None:
+            if cacheable and status == 200:
+                self.cache.put(target, out, content)
+            elif method not in ("GET", "HEAD") and status < 400:
+                self.cache.clear()  # a write through this gateway is visible to its next read
         await _respond(send, status, out, content)

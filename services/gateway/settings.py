@@ -40,6 +40,7 @@ class Settings:
     read_timeout_s: float = 15.0
     max_body_bytes: int = 1024 * 1024
     presign_expiry_s: int = 600
+    public_cache_ttl_s: float = 1.0
 
     @classmethod
     def from_env(cls, environ: Env | None = None) -> Settings:
