@@ -74,7 +74,7 @@ export function render(main) {
             "li",
             { class: c.ok ? "ok" : "bad", dataset: { check: c.name, state: c.ok ? "ready" : "not-ready" } },
             h("span", { class: "dot", "aria-hidden": "true" }),
-            h("span", { class: "check-name" }, c.name),
+            h("span", { class: "check-name" }, c.name.replace(/^upstream:/, "")),
             h("span", { class: "check-state" }, c.ok ? "ready" : "not ready"),
             c.detail ? h("span", { class: "muted" }, ` ${c.detail}`) : null,
           )))
