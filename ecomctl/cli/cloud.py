@@ -22,6 +22,13 @@ if TYPE_CHECKING:
     from ecomctl.cloud.preview import PreviewReport
 
 DEFAULT_STACK = "dev"
+
+
+class NotDeployedError(CloudError):
+    """``status`` of a stack with stages that are not deployed (exit 3, like an unhealthy local stack)."""
+
+    exit_code = 3
+
 CloudStackOpt = Annotated[str, typer.Option("--stack", "-s", help="The cloud stack (environment).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 
@@ -120,7 +127,7 @@ def down(stack: str, yes: bool, purge: bool) -> None:
 def status(stack: str, as_json: bool) -> None:
     engine = _engine(stack)
     outputs = engine.outputs()
-    present = {s.stage for s in outputs.stages}
+    present = {s.stage for s in outputs.stages if s.values}  # a destroyed stage's stack has no outputs
     components: list[dict[str, Any]] = []
     for stage in engine.stages:
         entry: dict[str, Any] = {"name": stage.name, "state": "deployed" if stage.name in present else "absent"}
@@ -136,8 +143,10 @@ def status(stack: str, as_json: bool) -> None:
     else:
         for c in components:
             console.print(f"{c['name']:<6} {c['state']:<9} {c.get('url', '')}", highlight=False)
-    if any(c["state"] != "deployed" for c in components):
-        raise typer.Exit(3)
+    absent = [c["name"] for c in components if c["state"] != "deployed"]
+    if absent:
+        raise NotDeployedError(f"stack {stack!r} is not fully deployed: {', '.join(absent)} absent",
+                               hint=f"ecomctl up --stack {stack}")
 
 
 def preview(stack: str, offline: bool, as_json: bool) -> None:

@@ -142,6 +142,8 @@ class Engine:
         """Destroy every stage in reverse order; ``remove`` also deletes the stacks' state."""
         require_pulumi_cli()
         for stage in reversed(self.stages):
+            if self._existing(stage) is None:  # never created (or already removed): nothing to do
+                continue
             stack = self._stack(stage, self._current_upstream(stage.name))
             with engine_errors(self.settings.stack, stage.name, "down"):
                 stack.destroy(color="never", on_event=self._sink(stage.name))

@@ -149,6 +149,9 @@ def test_down_lists_what_it_deletes_and_asks_first(fake_pulumi: FakePulumi, clou
     assert done.returncode == 0, done.stderr
     assert [c["project"] for c in fake_pulumi.commands("destroy")] == ["ecomctl-k8s", "ecomctl-gcp", "ecomctl-aws"]
     assert not (fake_pulumi.state_root / "dev").exists()
+    status = ecomctl("status", "--stack", "dev", "--json")
+    assert status.returncode == 3
+    assert {c["state"] for c in json.loads(status.stdout)["components"]} == {"absent"}
 
 
 def test_config_keys_and_render_need_no_cloud(no_pulumi: Path, tmp_path: Path) -> None:

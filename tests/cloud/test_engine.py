@@ -167,8 +167,12 @@ def test_without_the_cli_every_operation_says_how_to_install_it(no_pulumi: Path)
     assert not (no_pulumi / "dev" / "passphrase").exists()
 
 
-def test_outputs_of_a_stack_that_was_never_created_are_empty(fake_pulumi: FakePulumi) -> None:
-    assert _engine(stack="never").outputs().stages == ()
+def test_a_stack_that_was_never_created_has_no_outputs_and_down_creates_nothing(fake_pulumi: FakePulumi) -> None:
+    engine = _engine(stack="never")
+    assert engine.outputs().stages == ()
+    engine.destroy()
+    assert fake_pulumi.commands("destroy") == []
+    assert not [c for c in fake_pulumi.calls() if "init" in c["argv"]]
 
 
 def test_preview_reports_changes_per_stage_and_refresh_runs_every_stage(fake_pulumi: FakePulumi) -> None:
