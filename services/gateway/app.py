@@ -19,6 +19,7 @@ from services.gateway.schema import SchemaSource
 from services.gateway.settings import MAX_UPLOAD_BYTES, ROUTES, UPLOAD_TYPES, Settings
 from services.gateway.storefront import storefront_handlers
 from services.gateway.uploads import Uploads, UploadsController
+from services.gateway.upstream import Upstream
 from services.kit import aws
 from services.kit.app import build_app, openapi_config
 from services.kit.auth import TokenVerifier, caller_provider
@@ -61,7 +62,9 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
     schema = SchemaSource(session, settings.upstreams, prefixes)
     tokens = TokenVerifier(settings.jwt_secret)
     catalogue_cache = PublicCache(settings.public_cache_ttl_s)
-    proxies = [(prefix, Proxy(session, settings.upstreams[service], tokens, settings.max_body_bytes,
+    upstreams = {name: Upstream(url, settings.connect_timeout_s, settings.read_timeout_s)
+                 for name, url in settings.upstreams.items()}
+    proxies = [(prefix, Proxy(upstreams[service], tokens, settings.max_body_bytes,
                               catalogue_cache if service == "products" else None))
                for prefix, service in ROUTES]
     mounts = [_mount(prefix, proxy) for prefix, proxy in proxies]
@@ -73,6 +76,8 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
             yield
         finally:
             await pool.pop("session").close()
+            for upstream in upstreams.values():
+                await upstream.close()
 
     def upstream_check(url: str) -> Check:
         async def check() -> None:

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 
 import aiohttp
 import msgspec
 from litestar.types import HTTPResponseBodyEvent, HTTPResponseStartEvent, Receive, Scope, Send
-from yarl import URL
 
+from services.gateway.upstream import Upstream, UpstreamBroken, UpstreamTimeout, UpstreamUnavailable
 from services.kit.auth import TokenVerifier, bearer
 from services.kit.errors import Unauthorized
 from services.kit.logging import request_id
@@ -26,8 +25,8 @@ log = logging.getLogger("services.gateway.proxy")
 FORWARD_REQUEST = frozenset({
     b"authorization", b"content-type", b"accept", b"idempotency-key", b"if-none-match", b"user-agent",
 })
-FORWARD_RESPONSE = frozenset({"content-type", "etag", "cache-control", "location", "www-authenticate",
-                              "retry-after"})
+FORWARD_RESPONSE = frozenset({b"content-type", b"etag", b"cache-control", b"location", b"www-authenticate",
+                              b"retry-after"})
 PROBLEM = b"application/problem+json"
 
 
@@ -110,24 +109,26 @@ class PublicCache:
 
 
 class Proxy:
-    """Forwards every request under its prefix to one upstream base URL."""
+    """Forwards every request under its prefix to one upstream."""
 
-    def __init__(self, session: Callable[[], aiohttp.ClientSession], base_url: str, tokens: TokenVerifier,
-                 max_body_bytes: int, cache: PublicCache | None = None) -> None:
-        self.session = session
-        self.base_url = base_url
+    def __init__(self, upstream: Upstream, tokens: TokenVerifier, max_body_bytes: int,
+                 cache: PublicCache | None = None) -> None:
+        self.upstream = upstream
         self.tokens = tokens
         self.max_body_bytes = max_body_bytes
         self.cache = cache
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = str(scope.get("method", "GET"))
-        headers: dict[str, str] = {}
+        headers: list[tuple[bytes, bytes]] = []
+        authorization: bytes | None = None
         for name, value in scope["headers"]:
             if name in FORWARD_REQUEST:
-                headers[name.decode()] = value.decode("latin-1")
+                headers.append((name, value))
+                if name == b"authorization":
+                    authorization = value
         try:
-            token = bearer(headers.get("authorization"))
+            token = bearer(authorization.decode("latin-1")) if authorization is not None else None
             if token is not None:
                 self.tokens.verify(token)
         except Unauthorized as exc:
@@ -138,45 +139,39 @@ class Proxy:
         except BodyTooLarge:
             await _problem(send, 413, "Content Too Large", f"the body exceeds {self.max_body_bytes} bytes")
             return
-        headers["x-request-id"] = request_id()
+        headers.append((b"x-request-id", request_id().encode()))
         client_addr = scope.get("client")
         if client_addr:
-            headers["x-forwarded-for"] = str(client_addr[0])
+            headers.append((b"x-forwarded-for", str(client_addr[0]).encode()))
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
         query: bytes = scope.get("query_string", b"")
         target = raw_path.decode("latin-1") + (("?" + query.decode("latin-1")) if query else "")
-        cacheable = self.cache is not None and method == "GET" and "authorization" not in headers
+        cacheable = self.cache is not None and method == "GET" and authorization is None
         if cacheable:
             hit = self.cache.get(target)  # type: ignore[union-attr]
             if hit is not None:
                 await _respond(send, 200, hit[0], hit[1])
                 return
-        url = URL(self.base_url + target, encoded=True)
         try:
-            async with self.session().request(
-                method, url, headers=headers, data=body or None, allow_redirects=False
-            ) as upstream:
-                content = await upstream.read()
-                status = upstream.status
-                out = [(k.lower().encode(), v.encode("latin-1")) for k, v in upstream.headers.items()
-                       if k.lower() in FORWARD_RESPONSE]
-        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
-            log.warning("upstream timeout: %s %s (%s)", method, self.base_url, type(exc).__name__)
+            answer = await self.upstream.request(method, target, headers, body)
+        except UpstreamTimeout:
+            log.warning("upstream timeout: %s %s:%s", method, self.upstream.host, self.upstream.port)
             await _problem(send, 504, "Gateway Timeout", "the service did not answer in time")
             return
-        except aiohttp.ClientConnectorError as exc:
-            log.warning("upstream unreachable: %s (%s)", self.base_url, type(exc).__name__)
+        except UpstreamUnavailable as exc:
+            log.warning("upstream unreachable: %s:%s (%s)", self.upstream.host, self.upstream.port, exc)
             await _problem(send, 503, "Service Unavailable", "the service is unavailable, retry later",
                            {"retry-after": "1"})
             return
-        except aiohttp.ClientError as exc:
-            log.warning("upstream failed: %s (%s)", self.base_url, type(exc).__name__)
+        except UpstreamBroken as exc:
+            log.warning("upstream failed: %s:%s (%s)", self.upstream.host, self.upstream.port, exc)
             await _problem(send, 502, "Bad Gateway", "the service gave no valid answer")
             return
-        out.append((b"content-length", str(len(content)).encode()))
+        out = [(k, v) for k, v in answer.headers if k in FORWARD_RESPONSE]
+        out.append((b"content-length", str(len(answer.body)).encode()))
         if self.cache is not None:
-            if cacheable and status == 200:
-                self.cache.put(target, out, content)
-            elif method not in ("GET", "HEAD") and status < 400:
+            if cacheable and answer.status == 200:
+                self.cache.put(target, out, answer.body)
+            elif method not in ("GET", "HEAD") and answer.status < 400:
                 self.cache.clear()  # a write through this gateway is visible to its next read
-        await _respond(send, status, out, content)
+        await _respond(send, answer.status, out, answer.body)
