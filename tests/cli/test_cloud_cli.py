@@ -175,8 +175,20 @@ def test_config_secret_is_masked_everywhere(fake_pulumi: FakePulumi, cloud_creds
     assert done.returncode == 0 and value not in done.stdout + done.stderr
     listed = json.loads(ecomctl("config", "list", "--stack", "dev", "--json").stdout)
     assert listed["config"]["gcp:accessToken"] == "[secret]"
+    got = json.loads(ecomctl("config", "get", "gcp:accessToken", "--stack", "dev", "--json").stdout)
+    assert got == {"key": "gcp:accessToken", "value": "[secret]", "secret": True}
+    unset = ecomctl("config", "get", "node_max", "--stack", "dev")
+    assert unset.returncode == 1 and "'node_max' is not set on stack 'dev'" in unset.stderr
     bad = ecomctl("config", "set", "nodes_max", "3", "--stack", "dev")
     assert bad.returncode == 1 and "unknown configuration key 'nodes_max'" in bad.stderr
+
+
+def test_preview_with_the_engine_shows_changes_per_stage(fake_pulumi: FakePulumi, cloud_creds: None) -> None:
+    done = ecomctl("preview", "--stack", "dev")
+    assert done.returncode == 0, done.stderr
+    assert "aws    create 1" in done.stdout
+    assert "gcp    not previewed: the stages before it are not deployed yet" in done.stdout
+    assert fake_pulumi.commands("up") == []
 
 
 def test_a_locked_stack_gives_the_way_out(fake_pulumi: FakePulumi, cloud_creds: None) -> None:
