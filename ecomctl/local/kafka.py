@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ecomctl.errors import StartupError
-from ecomctl.local import maven, probes
+from ecomctl.local import aio, maven, probes
 from ecomctl.local.context import HOST, LocalContext
 from ecomctl.local.spec import ComponentSpec
 
@@ -131,7 +131,7 @@ def spec(ctx: LocalContext) -> ComponentSpec:
 
 def provision(ctx: LocalContext, timeout_s: float = 60.0) -> None:
     """Every topology topic exists with at least its partitions (retried while the broker starts)."""
-    asyncio.run(_provision(ctx, timeout_s))
+    aio.run_coroutine(_provision(ctx, timeout_s))
 
 
 async def _provision(ctx: LocalContext, timeout_s: float) -> None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import subprocess
 from collections.abc import Callable
 
 from ecomctl.errors import StartupError
-from ecomctl.local import probes, system
+from ecomctl.local import aio, probes, system
 from ecomctl.local.context import HOST, LocalContext
 from ecomctl.local.spec import ComponentSpec
 from ecomctl.wiring import mysql_user
@@ -88,7 +87,7 @@ def spec(ctx: LocalContext) -> ComponentSpec:
 
 def provision(ctx: LocalContext) -> None:
     """Root over TCP with the stack's password; a database and a user per owning service."""
-    asyncio.run(_provision(ctx))
+    aio.run_coroutine(_provision(ctx))
 
 
 async def _provision(ctx: LocalContext) -> None:
