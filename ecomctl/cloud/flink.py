@@ -103,15 +103,29 @@ def job_request(spec: FlinkJobSpec, entry_uri: str, job_id: str) -> dict[str, An
 
 def submit_stream_job(outputs: StackOutputs, client: Any = None, upload: Uploader | None = None,
                       now: Callable[[], float] = time.time) -> str:
-    """Upload the entry script, submit the job; return its id."""
+    """Make sure the current job version runs: keep a running job of the same version, replace an
+    older one (cancel, then submit), or submit the first. Return the running job's id."""
     spec = spec_from_outputs(outputs)
-    content = ENTRY.read_bytes()
-    uploader = upload or _gcs_upload
-    entry_uri = uploader(spec.bucket, f"flink/entry/{_digest(content)}/flink_entry.py", content)
-    job_id = f"{spec.env.get('JOB_NAME', 'stream')}-{int(now())}"
     controller = client or _job_client(spec.region)
+    job_name = spec.env.get("JOB_NAME", "stream")
     try:
+        active = list(controller.list_jobs(request={
+            "project_id": spec.project, "region": spec.region, "cluster_name": spec.cluster,
+            "job_state_matcher": "ACTIVE", "filter": f"labels.ecomctl-job = {job_name}",
+        }))
+        for job in active:
+            if spec.archive_uri in list(job.flink_job.args):
+                return str(job.reference.job_id)  # this version already runs: nothing to do
+        for job in active:
+            controller.cancel_job(request={"project_id": spec.project, "region": spec.region,
+                                           "job_id": job.reference.job_id})
+        content = ENTRY.read_bytes()
+        uploader = upload or _gcs_upload
+        entry_uri = uploader(spec.bucket, f"flink/entry/{_digest(content)}/flink_entry.py", content)
+        job_id = f"{job_name}-{int(now())}"
         controller.submit_job(request=job_request(spec, entry_uri, job_id))
+    except CloudError:
+        raise
     except Exception as exc:  # the client raises google.api_core exceptions
         raise CloudError(f"Dataproc refused the Flink job: {str(exc).splitlines()[0]}",
                          hint="check the cluster in the console; `ecomctl up` submits it again") from None

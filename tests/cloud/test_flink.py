@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -24,15 +25,31 @@ GCP = {
 
 
 class FakeJobClient:
+    """The three JobControllerClient calls the submission makes, with active jobs kept in memory."""
+
     def __init__(self, fail: bool = False) -> None:
         self.requests: list[dict[str, Any]] = []
+        self.listed: list[dict[str, Any]] = []
+        self.cancelled: list[str] = []
+        self.active: list[Any] = []
         self.fail = fail
+
+    def list_jobs(self, request: dict[str, Any]) -> list[Any]:
+        self.listed.append(request)
+        return list(self.active)
+
+    def cancel_job(self, request: dict[str, Any]) -> Any:
+        self.cancelled.append(request["job_id"])
+        self.active = [j for j in self.active if j.reference.job_id != request["job_id"]]
 
     def submit_job(self, request: dict[str, Any]) -> Any:
         if self.fail:
             raise RuntimeError("403 Permission 'dataproc.jobs.create' denied\nmore")
         self.requests.append(request)
-        return {"reference": request["job"]["reference"]}
+        job = request["job"]
+        self.active.append(SimpleNamespace(reference=SimpleNamespace(job_id=job["reference"]["job_id"]),
+                                           flink_job=SimpleNamespace(args=job["flink_job"]["args"])))
+        return job
 
 
 def outputs(**gcp: Any) -> StackOutputs:
@@ -71,6 +88,26 @@ def test_request_shape_is_a_pyflink_job_through_the_python_driver() -> None:
     assert secret_env == {"KAFKA_SASL_PASSWORD": "projects/shop-prod/secrets/kafka"}
     assert rest == ["--state-dir", "/var/lib/ecomctl/flink"]
     assert GCP["kafka_password"] not in repr(request)
+    # the dicts are valid messages of the real client library (unknown fields would raise)
+    from google.cloud import dataproc_v1
+
+    message = dataproc_v1.SubmitJobRequest(request)
+    assert message.job.flink_job.main_class == PYTHON_DRIVER
+    assert dataproc_v1.ListJobsRequest(client.listed[0]).job_state_matcher == \
+        dataproc_v1.ListJobsRequest.JobStateMatcher.ACTIVE
+
+
+def test_a_second_up_keeps_the_running_job_and_a_new_version_replaces_it() -> None:
+    client = FakeJobClient()
+    first = submit_stream_job(outputs(), client=client, upload=lambda b, n, c: "gs://b/e.py", now=lambda: 100.0)
+    again = submit_stream_job(outputs(), client=client, upload=lambda b, n, c: "gs://b/e.py", now=lambda: 200.0)
+    assert again == first and len(client.requests) == 1 and client.cancelled == []
+    assert client.listed[0] == {"project_id": "shop-prod", "region": "us-east4", "cluster_name": "ecomctl-dev-flink",
+                                "job_state_matcher": "ACTIVE", "filter": "labels.ecomctl-job = orders-analytics"}
+    newer = submit_stream_job(outputs(flink_job_archive="gs://ecomctl-dev-jobs/flink/def/stream.zip"),
+                              client=client, upload=lambda b, n, c: "gs://b/e.py", now=lambda: 300.0)
+    assert newer == "orders-analytics-300" and client.cancelled == [first]
+    assert [j.reference.job_id for j in client.active] == [newer]
 
 
 def test_missing_outputs_are_named() -> None:
