@@ -22,7 +22,7 @@ from ecomctl.topology import TOPOLOGY, StreamJob
 
 PYTHON_DRIVER = "org.apache.flink.client.python.PythonDriver"
 ENTRY = Path(__file__).with_name("flink_entry.py")
-REMOTE_STATE_DIR = "/var/lib/ecomctl/flink"
+REMOTE_STATE_DIR = "/tmp/ecomctl/flink"  # the driver's local status and restore points (see docs/cloud.md)
 REQUIRED = ("dataproc_project", "dataproc_region", "dataproc_cluster", "flink_bucket", "flink_job_archive",
             "flink_connector_jar", "kafka_bootstrap", "kafka_security_protocol", "kafka_sasl_mechanism",
             "kafka_username", "kafka_password_secret")

@@ -86,7 +86,7 @@ def test_request_shape_is_a_pyflink_job_through_the_python_driver() -> None:
     assert env["KAFKA_BOOTSTRAP_SERVERS"] == GCP["kafka_bootstrap"]
     assert env["KAFKA_SASL_USERNAME"] == "dataproc-flink" and env["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
     assert secret_env == {"KAFKA_SASL_PASSWORD": "projects/shop-prod/secrets/kafka"}
-    assert rest == ["--state-dir", "/var/lib/ecomctl/flink"]
+    assert rest == ["--state-dir", "/tmp/ecomctl/flink"]
     assert GCP["kafka_password"] not in repr(request)
     # the dicts are valid messages of the real client library (unknown fields would raise)
     from google.cloud import dataproc_v1
