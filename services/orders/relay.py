@@ -21,6 +21,7 @@ from services.kit.kafka import KafkaSettings
 from services.kit.mysql import READ_COMMITTED
 
 log = logging.getLogger("services.orders.relay")
+COALESCE_S = 0.005
 
 
 class OutboxRelay:
@@ -80,8 +81,12 @@ class OutboxRelay:
                 await self._sleep(self.poll_s)
 
     async def _sleep(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
+        try:
             await asyncio.wait_for(self._wake.wait(), seconds)
+        except TimeoutError:
+            pass
+        else:
+            await asyncio.sleep(COALESCE_S)  # let the orders committing right now join this batch
         self._wake.clear()
 
     async def publish_batch(self) -> int:

@@ -11,6 +11,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from services.kit.dynamo import ConditionalCheckFailed, DynamoClient
 
@@ -32,6 +33,28 @@ class ProductMissing(Exception):
         self.product_id = product_id
 
 
+def _reserved(product_id: str, quantity: int, item: dict[str, Any]) -> Reserved:
+    return Reserved(
+        product_id=product_id,
+        name=item.get("name", {}).get("S", ""),
+        quantity=quantity,
+        unit_price=Decimal(item.get("price", {}).get("N", "0")),
+        currency=item.get("currency", {}).get("S", "USD"),
+    )
+
+
+def _succeed(future: asyncio.Future[Reserved], reserved: Reserved) -> None:
+    if future.cancelled():
+        return
+    future.set_result(reserved)
+
+
+def _fail(future: asyncio.Future[Reserved], exc: BaseException) -> None:
+    if not future.done():
+        future.set_exception(exc)
+        future.exception()  # retrieved here: a cancelled waiter leaves no "never retrieved" warning
+
+
 class StockShort(Exception):
     def __init__(self, product_id: str, available: int) -> None:
         super().__init__(product_id)
@@ -40,39 +63,102 @@ class StockShort(Exception):
 
 
 class StockLedger:
+    """Reservations against the catalogue, coalesced per product.
+
+    Concurrent reservations of one product are combined into one conditional write for their
+    sum while a write for that product is in flight (group commit): under load one DynamoDB
+    call serves many orders, and DynamoDB stays the only authority on stock. When the combined
+    write fails the condition, the waiting reservations are retried one by one, so each gets
+    exactly the answer it would have had alone.
+    """
+
     def __init__(self, dynamo: DynamoClient, table: str) -> None:
         self.dynamo = dynamo
         self.table = table
+        self._waiting: dict[str, list[tuple[int, asyncio.Future[Reserved]]]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.writes = 0  # conditional writes issued (for tests and tuning)
 
     async def describe(self) -> None:
         await self.dynamo.call("DescribeTable", {"TableName": self.table})
 
     async def reserve_one(self, product_id: str, quantity: int) -> Reserved:
+        future: asyncio.Future[Reserved] = asyncio.get_running_loop().create_future()
+        queue = self._waiting.get(product_id)
+        if queue is None:
+            self._waiting[product_id] = [(quantity, future)]
+            task = asyncio.create_task(self._drain(product_id))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        else:
+            queue.append((quantity, future))
         try:
-            answer = await self.dynamo.call("UpdateItem", {
-                "TableName": self.table, "Key": {"product_id": {"S": product_id}},
-                "UpdateExpression": "SET #stock = #stock - :q",
-                "ConditionExpression": "attribute_exists(#pid) AND #stock >= :q",
-                "ExpressionAttributeNames": {"#stock": "stock", "#pid": "product_id"},
-                "ExpressionAttributeValues": {":q": {"N": str(quantity)}},
-                "ReturnValues": "ALL_NEW",
-            })
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:
+            future.add_done_callback(self._give_back)  # a reservation nobody waits for is returned
+            raise
+
+    def _give_back(self, future: asyncio.Future[Reserved]) -> None:
+        if not future.cancelled() and future.exception() is None:
+            reserved = future.result()
+            task = asyncio.create_task(self.release([(reserved.product_id, reserved.quantity)]))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _drain(self, product_id: str) -> None:
+        """Settle batches of ``product_id`` until no reservation of it is waiting."""
+        while True:
+            batch = self._waiting.get(product_id)
+            if not batch:
+                self._waiting.pop(product_id, None)
+                return
+            self._waiting[product_id] = []  # arrivals during this write form the next batch
+            await self._settle(product_id, batch)
+
+    async def _settle(self, product_id: str, batch: list[tuple[int, asyncio.Future[Reserved]]]) -> None:
+        total = sum(quantity for quantity, _ in batch)
+        try:
+            item = await self._take(product_id, total)
         except ConditionalCheckFailed:
-            current = await self.dynamo.call("GetItem", {
-                "TableName": self.table, "Key": {"product_id": {"S": product_id}}, "ConsistentRead": True,
-            })
-            item = current.get("Item")
-            if item is None:
-                raise ProductMissing(product_id) from None
-            raise StockShort(product_id, int(item.get("stock", {}).get("N", "0"))) from None
-        item = answer["Attributes"]
-        return Reserved(
-            product_id=product_id,
-            name=item.get("name", {}).get("S", ""),
-            quantity=quantity,
-            unit_price=Decimal(item.get("price", {}).get("N", "0")),
-            currency=item.get("currency", {}).get("S", "USD"),
-        )
+            if len(batch) == 1:
+                _fail(batch[0][1], await self._why(product_id))
+                return
+            for quantity, future in batch:  # one by one: the first ones may still fit
+                try:
+                    _succeed(future, _reserved(product_id, quantity, await self._take(product_id, quantity)))
+                except ConditionalCheckFailed:
+                    _fail(future, await self._why(product_id))
+                except Exception as exc:
+                    _fail(future, exc)
+            return
+        except Exception as exc:
+            for _, future in batch:
+                _fail(future, exc)
+            return
+        for quantity, future in batch:
+            _succeed(future, _reserved(product_id, quantity, item))
+
+    async def _take(self, product_id: str, quantity: int) -> dict[str, Any]:
+        self.writes += 1
+        answer = await self.dynamo.call("UpdateItem", {
+            "TableName": self.table, "Key": {"product_id": {"S": product_id}},
+            "UpdateExpression": "SET #stock = #stock - :q",
+            "ConditionExpression": "attribute_exists(#pid) AND #stock >= :q",
+            "ExpressionAttributeNames": {"#stock": "stock", "#pid": "product_id"},
+            "ExpressionAttributeValues": {":q": {"N": str(quantity)}},
+            "ReturnValues": "ALL_NEW",
+        })
+        item: dict[str, Any] = answer["Attributes"]
+        return item
+
+    async def _why(self, product_id: str) -> Exception:
+        current = await self.dynamo.call("GetItem", {
+            "TableName": self.table, "Key": {"product_id": {"S": product_id}}, "ConsistentRead": True,
+        })
+        item = current.get("Item")
+        if item is None:
+            return ProductMissing(product_id)
+        return StockShort(product_id, int(item.get("stock", {}).get("N", "0")))
 
     async def reserve(self, lines: list[tuple[str, int]]) -> list[Reserved]:
         """Every line or nothing: when one line fails, the lines already taken are given back."""
