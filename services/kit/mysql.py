@@ -66,10 +66,11 @@ async def transaction(pool: Pool, isolation: str | None = None) -> AsyncIterator
     ``isolation`` (e.g. ``READ_COMMITTED``) applies to this transaction only.
     """
     async with pool.acquire() as conn:
+        # Pool connections run with autocommit off: the first statement opens the transaction,
+        # so no BEGIN round trip is needed.
         if isolation is not None:
             async with conn.cursor() as cur:
                 await cur.execute(f"SET TRANSACTION ISOLATION LEVEL {isolation}")
-        await conn.begin()
         try:
             yield conn
         except BaseException:

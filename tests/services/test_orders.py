@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from typing import Any
 
 import asyncmy
@@ -264,3 +265,35 @@ def test_every_order_yields_exactly_one_created_event(
     assert sample["occurred_at"].endswith("Z")
     assert all(e["key"] == e["order_id"] for e in events)
     assert len({e["event_id"] for e in events}) == len(events)
+
+
+def test_concurrent_reservations_share_conditional_writes(
+    platform: LocalPlatform, new_product: Callable[..., dict[str, Any]], aws_environ: Callable[[str], dict[str, str]]
+) -> None:
+    from services.kit.dynamo import DynamoClient
+    from services.orders.stock import StockLedger, StockShort
+
+    env = aws_environ("orders")
+    product = new_product(stock=50, price="1.50")
+
+    async def storm(ledger: StockLedger, count: int) -> list[object]:
+        return list(await asyncio.gather(*(ledger.reserve_one(product["product_id"], 2) for _ in range(count)),
+                                         return_exceptions=True))
+
+    async def scenario() -> tuple[list[object], int, list[object], int]:
+        ledger = StockLedger(DynamoClient(env["AWS_REGION"]), env["TABLE_PRODUCTS"])
+        try:
+            plenty = await storm(ledger, 20)  # 40 of 50 units: one combined write
+            after_plenty = ledger.writes
+            scarce = await storm(ledger, 10)  # 20 wanted, 10 left: the combined write fails, then one by one
+        finally:
+            await ledger.dynamo.close()
+        return plenty, after_plenty, scarce, ledger.writes
+
+    plenty, first_writes, scarce, writes = asyncio.run(scenario())
+    assert all(not isinstance(r, BaseException) for r in plenty) and first_writes == 1
+    assert all(r.unit_price == Decimal("1.50") and r.quantity == 2 for r in plenty)  # type: ignore[union-attr]
+    taken = [r for r in scarce if not isinstance(r, BaseException)]
+    assert len(taken) == 5 and sum(isinstance(r, StockShort) for r in scarce) == 5
+    assert writes == 1 + 1 + 10
+    assert stock_of(platform, product["product_id"]) == 0
