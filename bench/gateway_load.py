@@ -45,6 +45,7 @@ class Result:
     errors: int
     target_rps: float
     target_p99_ms: float | None
+    load_average: float = 0.0  # 1-minute load average after the run: other work sharing the cores
 
     @property
     def meets_target(self) -> bool:
@@ -145,12 +146,12 @@ def machine() -> str:
 
 
 def markdown(results: list[Result], commands: dict[str, list[str]], connections: int, duration_s: int) -> str:
-    rows = ["| scenario | req/s | p50 ms | p99 ms | requests | errors | target | met |",
-            "|---|---|---|---|---|---|---|---|"]
+    rows = ["| scenario | req/s | p50 ms | p99 ms | requests | errors | load avg | target | met |",
+            "|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         target = f">= {r.target_rps:.0f} req/s" + (f", p99 <= {r.target_p99_ms:.0f} ms" if r.target_p99_ms else "")
         rows.append(f"| {r.scenario} | {r.requests_per_s:.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.requests} | "
-                    f"{r.errors} | {target} | {'yes' if r.meets_target else 'no'} |")
+                    f"{r.errors} | {r.load_average} | {target} | {'yes' if r.meets_target else 'no'} |")
     lines = [f"Machine: {machine()}. {connections} connections, {duration_s} s per scenario.", "", *rows, ""]
     lines += ["wrk commands:", "", "```", *(" ".join(c) for c in commands.values()), "```"]
     return "\n".join(lines)
@@ -178,7 +179,9 @@ def main(argv: list[str] | None = None) -> int:
             continue
         out, command = run_wrk(args.url.rstrip("/") + path, script, args.connections, args.duration, args.threads)
         commands[name] = command
-        results.append(parse(name, out))
+        result = parse(name, out)
+        result.load_average = round(os.getloadavg()[0], 1)
+        results.append(result)
     if args.json:
         print(json.dumps({"machine": machine(), "connections": args.connections, "duration_s": args.duration,
                           "results": [asdict(r) | {"meets_target": r.meets_target} for r in results]}, indent=2))
