@@ -13,7 +13,8 @@ and 2.x: window TVFs, cascading window aggregation, ``TRY_CAST``, Kafka metadata
    union's watermark is the minimum of both (Kafka's); when every partition has been idle for
    ``IDLE_TIMEOUT_S`` (``table.exec.source.idle-timeout``), only the heartbeat drives it, so the last
    window of a quiet shop still closes ``WATERMARK_DELAY_S`` after its end. For a grace period after
-   the start the heartbeat stays at the epoch, so a backlog read at start-up is never overtaken.
+   the start (``--heartbeat-grace-s``) the heartbeat stays at the epoch, so a backlog read at
+   start-up is never overtaken by the wall clock.
 4. Stage 1 (per window, per event / per event and product): de-duplication. Redelivered copies of
    one ``event_id`` (the outbox relay is at-least-once) are identical, so ``SUM(x) /
    COUNT(DISTINCT copy_id)`` is the value of one copy.
@@ -123,23 +124,17 @@ WHERE e.occurred_at IS NOT NULL
   AND TRY_CAST(i.unit_price AS DECIMAL(18, 2)) IS NOT NULL"""
 
 
-def heartbeat_grace_s(settings: JobSettings) -> int:
-    """How long after the job starts the heartbeat stays at the epoch (see ``heartbeat_ddl``)."""
-    return 3 * settings.idle_timeout_s + settings.watermark_delay_s
+def heartbeat_ddl(settings: JobSettings, not_before_ms: int) -> str:
+    """Wall-clock event time, except before ``not_before_ms`` (epoch ms, a grace period after start).
 
-
-def heartbeat_ddl(settings: JobSettings, started_ms: int) -> str:
-    """Wall-clock event time, except during a grace period after the start (``started_ms``).
-
-    Until the Kafka reader has its partitions it emits nothing, and after ``IDLE_TIMEOUT_S`` Flink
-    would call it idle: a wall-clock heartbeat would then move the watermark past a whole backlog
-    (a restart after downtime, a replay) and drop it as late. During the grace period the
+    Until the Kafka reader has its partitions and has read something, Flink may call it idle (after
+    ``IDLE_TIMEOUT_S``): a wall-clock heartbeat would then move the watermark past a whole backlog
+    (a restart after downtime, a replay) and drop it as late. Before ``not_before_ms`` the
     heartbeat's time is the epoch, so Kafka alone drives the watermark.
     """
-    not_before = started_ms + heartbeat_grace_s(settings) * 1000
     return f"""CREATE TEMPORARY TABLE heartbeat (
   beat INT,
-  ts AS CASE WHEN CURRENT_TIMESTAMP < TO_TIMESTAMP_LTZ({not_before}, 3)
+  ts AS CASE WHEN CURRENT_TIMESTAMP < TO_TIMESTAMP_LTZ({not_before_ms}, 3)
     THEN TO_TIMESTAMP_LTZ(0, 3) ELSE CAST(CURRENT_TIMESTAMP AS TIMESTAMP_LTZ(3)) END,
   WATERMARK FOR ts AS ts - INTERVAL '{settings.watermark_delay_s}' SECOND
 ) {with_clause({"connector": "datagen", "rows-per-second": "1"})}"""
@@ -268,12 +263,12 @@ FROM (
 )"""
 
 
-def setup_statements(settings: JobSettings, started_ms: int) -> list[str]:
-    """DDL and views, in order (each one ``execute_sql``); ``started_ms`` = the job's start (epoch ms)."""
+def setup_statements(settings: JobSettings, heartbeat_not_before_ms: int) -> list[str]:
+    """DDL and views, in order (each one ``execute_sql``)."""
     return [
         source_ddl(settings),
         order_lines_view(),
-        heartbeat_ddl(settings, started_ms),
+        heartbeat_ddl(settings, heartbeat_not_before_ms),
         timed_lines_view(),
         event_facts_view(settings),
         product_facts_view(settings),

@@ -140,6 +140,7 @@ class PrivateJob:
     delay_s: int = 2
     idle_s: int = 2
     checkpoint_s: int = 2
+    grace_s: int = 10  # --heartbeat-grace-s: how long after a start only Kafka drives the watermark
     source: str = field(default_factory=lambda: f"t-orders-{uuid.uuid4().hex[:8]}")
     sink: str = field(default_factory=lambda: f"t-results-{uuid.uuid4().hex[:8]}")
     process: subprocess.Popen[bytes] | None = None
@@ -163,7 +164,8 @@ class PrivateJob:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = self.state_dir / "job.log"
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(job_command(self.runtime, self.state_dir), env=self.env(),
+            command = [*job_command(self.runtime, self.state_dir), "--heartbeat-grace-s", str(self.grace_s)]
+            self.process = subprocess.Popen(command, env=self.env(),
                                             cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
                                             start_new_session=True)
         deadline = time.monotonic() + timeout_s

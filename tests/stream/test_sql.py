@@ -14,7 +14,6 @@ from stream.settings import JobSettings, KafkaAuth
 from stream.sql import (
     WINDOW_COLUMNS,
     heartbeat_ddl,
-    heartbeat_grace_s,
     insert_statements,
     kafka_options,
     quote,
@@ -98,10 +97,8 @@ def test_sasl_uses_the_connectors_shaded_login_module() -> None:
         kafka_options(JobSettings("b:1", "s", "t", "g", auth=KafkaAuth("SASL_SSL", "GSSAPI")), "s")
 
 
-def test_heartbeat_waits_out_a_grace_period_after_the_start() -> None:
-    ddl = heartbeat_ddl(SETTINGS, started_ms=1_000_000)
-    grace_ms = heartbeat_grace_s(SETTINGS) * 1000
-    assert grace_ms == (3 * SETTINGS.idle_timeout_s + SETTINGS.watermark_delay_s) * 1000
-    assert f"CURRENT_TIMESTAMP < TO_TIMESTAMP_LTZ({1_000_000 + grace_ms}, 3)" in ddl
+def test_heartbeat_stays_at_the_epoch_until_not_before() -> None:
+    ddl = heartbeat_ddl(SETTINGS, not_before_ms=1_000_000)
+    assert "CURRENT_TIMESTAMP < TO_TIMESTAMP_LTZ(1000000, 3)" in ddl
     assert "THEN TO_TIMESTAMP_LTZ(0, 3) ELSE CAST(CURRENT_TIMESTAMP AS TIMESTAMP_LTZ(3)) END" in ddl
     assert "WATERMARK FOR ts AS ts - INTERVAL '5' SECOND" in ddl
