@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get
+from litestar.di import NamedDependency
 from litestar.params import Parameter
 
 from services.analytics.schemas import Summary, TopProducts, TopUsers, WindowPage
@@ -19,28 +20,31 @@ Cursor = Annotated[str | None, Parameter(max_length=512)]
 Windows = Annotated[int | None, Parameter(ge=1, le=1440, description="how many recent windows")]
 
 
+CallerDep = NamedDependency[Caller]
+AnalyticsDep = NamedDependency[AnalyticsService]
+
 class AnalyticsController(Controller):
     path = "/api/analytics"
     tags = ["analytics"]  # noqa: RUF012
 
     @get("/windows", summary="Recent 1-minute windows, newest first")
     async def windows(
-        self, analytics: AnalyticsService, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+        self, analytics: AnalyticsDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
     ) -> WindowPage:
         return await analytics.windows(limit, cursor)
 
     @get("/summary", summary="Totals over recent windows, the latest window, the stream's lag")
-    async def summary(self, analytics: AnalyticsService, windows: Windows = None) -> Summary:
+    async def summary(self, analytics: AnalyticsDep, windows: Windows = None) -> Summary:
         return await analytics.summary(windows)
 
     @get("/top-products", summary="Best-selling products over recent windows")
     async def top_products(
-        self, analytics: AnalyticsService, limit: TopLimit = 10, windows: Windows = None
+        self, analytics: AnalyticsDep, limit: TopLimit = 10, windows: Windows = None
     ) -> TopProducts:
         return await analytics.top_products(limit, windows)
 
     @get("/flink/top-users", security=SECURITY, summary="Top buyers over recent windows (admin)")
     async def top_users(
-        self, caller: Caller, analytics: AnalyticsService, limit: TopLimit = 10, windows: Windows = None
+        self, caller: CallerDep, analytics: AnalyticsDep, limit: TopLimit = 10, windows: Windows = None
     ) -> TopUsers:
         return await analytics.top_users(caller, limit, windows)

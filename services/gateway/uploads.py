@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, get, post
+from litestar.di import NamedDependency
 from litestar.params import Parameter
 
 from services.kit import aws
@@ -114,15 +115,18 @@ class Uploads:
 Key = Annotated[str, Parameter(min_length=1, max_length=1024)]
 
 
+CallerDep = NamedDependency[Caller]
+UploadsDep = NamedDependency[Uploads]
+
 class UploadsController(Controller):
     path = "/api/s3"
     tags = ["uploads"]  # noqa: RUF012
     security = SECURITY
 
     @post("/presigned-url", status_code=200, summary="A presigned POST for one upload of the caller")
-    async def presigned_url(self, data: PresignRequest, caller: Caller, uploads: Uploads) -> PresignedUpload:
+    async def presigned_url(self, data: PresignRequest, caller: CallerDep, uploads: UploadsDep) -> PresignedUpload:
         return await uploads.presign(caller, data)
 
     @get("/file-status", summary="Whether an upload of the caller arrived and was processed")
-    async def file_status(self, key: Key, caller: Caller, uploads: Uploads) -> FileStatus:
+    async def file_status(self, key: Key, caller: CallerDep, uploads: UploadsDep) -> FileStatus:
         return await uploads.status(caller, key)

@@ -79,7 +79,7 @@ def producer(settings: KafkaSettings) -> AIOKafkaProducer[Any, Any]:
 
 async def consume_forever(
     settings: KafkaSettings, topic: str, group: str, handle: Handler, *,
-    stop: asyncio.Event, retry_s: float = 1.0,
+    stop: asyncio.Event, retry_s: float = 1.0, concurrency: int = 1,
 ) -> None:
     """Consume ``topic`` as ``group`` until ``stop`` is set; offsets are committed after ``handle``.
 
@@ -95,10 +95,9 @@ async def consume_forever(
             await consumer.start()
             log.info("consuming %s as %s", topic, group)
             while not stop.is_set():
-                batches = await consumer.getmany(timeout_ms=500, max_records=200)
+                batches = await consumer.getmany(timeout_ms=500, max_records=100)
                 for records in batches.values():
-                    for record in records:
-                        await handle(record)
+                    await handle_batch(records, handle, concurrency)
                 if batches:
                     await consumer.commit()
         except asyncio.CancelledError:
@@ -113,20 +112,59 @@ async def consume_forever(
                 log.debug("consumer stop failed", exc_info=True)
 
 
+RETRY_DELAYS_S = (0.2, 1.0, 3.0)
+
+
+async def _with_retries(handle: Handler, record: ConsumerRecord[bytes, bytes]) -> None:
+    """A record whose handling fails is retried a few times before the batch is given up."""
+    for delay in RETRY_DELAYS_S:
+        try:
+            await handle(record)
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("handling offset %s failed (%s); retrying", record.offset, type(exc).__name__)
+            await asyncio.sleep(delay)
+    await handle(record)
+
+
+async def handle_batch(records: list[ConsumerRecord[bytes, bytes]], handle: Handler, concurrency: int) -> None:
+    """Handle ``records``: those with the same key one after another, in order (so the last write
+    for a key wins), different keys up to ``concurrency`` at a time."""
+    if concurrency <= 1:
+        for record in records:
+            await _with_retries(handle, record)
+        return
+    by_key: dict[bytes | None, list[ConsumerRecord[bytes, bytes]]] = {}
+    for record in records:
+        by_key.setdefault(record.key, []).append(record)
+    gate = asyncio.Semaphore(concurrency)
+
+    async def in_order(group: list[ConsumerRecord[bytes, bytes]]) -> None:
+        async with gate:
+            for record in group:
+                await _with_retries(handle, record)
+
+    await asyncio.gather(*(in_order(group) for group in by_key.values()))
+
+
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), seconds)
 
 
 def consumer_lifespan(
-    settings: KafkaSettings, topic: str, group: str, handle: Handler
+    settings: KafkaSettings, topic: str, group: str, handle: Handler, concurrency: int = 1
 ) -> Callable[[Any], AbstractAsyncContextManager[None]]:
     """A Litestar lifespan running ``consume_forever`` in the background; stops it on shutdown."""
 
     @asynccontextmanager
     async def lifespan(_: Any) -> AsyncIterator[None]:
         stop = asyncio.Event()
-        task = asyncio.create_task(consume_forever(settings, topic, group, handle, stop=stop))
+        task = asyncio.create_task(
+            consume_forever(settings, topic, group, handle, stop=stop, concurrency=concurrency)
+        )
         try:
             yield
         finally:

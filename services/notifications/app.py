@@ -31,7 +31,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
 
     consumer = kafka.consumer_lifespan(
-        settings.kafka, settings.topic_orders_events, settings.consumer_group, service.handle
+        settings.kafka, settings.topic_orders_events, settings.consumer_group, service.handle,
+        concurrency=8,
     )
 
     async def check_kafka() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get, post
+from litestar.di import NamedDependency
 from litestar.params import Parameter
 
 from services.kit.app import SECURITY
@@ -22,6 +23,9 @@ IdempotencyKey = Annotated[
 ]
 
 
+CallerDep = NamedDependency[Caller]
+OrderDep = NamedDependency[OrderService]
+
 class OrdersController(Controller):
     path = "/api/orders"
     tags = ["orders"]  # noqa: RUF012
@@ -29,21 +33,21 @@ class OrdersController(Controller):
 
     @post("/", status_code=201, summary="Place an order (server-priced, stock reserved atomically)")
     async def create_order(
-        self, data: OrderCreate, caller: Caller, orders: OrderService, idempotency_key: IdempotencyKey = None
+        self, data: OrderCreate, caller: CallerDep, orders: OrderDep, idempotency_key: IdempotencyKey = None
     ) -> Order:
         return await orders.create(caller, data, idempotency_key)
 
     @get("/", summary="Orders, newest first (own; admin: all or ?user_id=)")
     async def list_orders(
-        self, caller: Caller, orders: OrderService, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None,
+        self, caller: CallerDep, orders: OrderDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None,
         user_id: UserFilter = None,
     ) -> OrderPage:
         return await orders.page(caller, limit, cursor, user_id)
 
     @get("/{order_id:str}", summary="One order (owner or admin)")
-    async def get_order(self, order_id: OrderId, caller: Caller, orders: OrderService) -> Order:
+    async def get_order(self, order_id: OrderId, caller: CallerDep, orders: OrderDep) -> Order:
         return await orders.get(caller, order_id)
 
     @post("/{order_id:str}/cancel", status_code=200, summary="Cancel an order and release its stock")
-    async def cancel_order(self, order_id: OrderId, caller: Caller, orders: OrderService) -> Order:
+    async def cancel_order(self, order_id: OrderId, caller: CallerDep, orders: OrderDep) -> Order:
         return await orders.cancel(caller, order_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, delete, get, patch, post
+from litestar.di import NamedDependency
 from litestar.params import Parameter
 
 from services.kit.app import SECURITY
@@ -20,31 +21,34 @@ Query = Annotated[str | None, Parameter(max_length=200, description="text search
 CategoryFilter = Annotated[str | None, Parameter(min_length=1, max_length=64)]
 
 
+CallerDep = NamedDependency[Caller]
+ProductDep = NamedDependency[ProductService]
+
 class ProductsController(Controller):
     path = "/api/products"
     tags = ["products"]  # noqa: RUF012
 
     @get("/", summary="The catalogue (search, category filter, pages)")
     async def list_products(
-        self, products: ProductService, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None,
+        self, products: ProductDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None,
         q: Query = None, category: CategoryFilter = None,
     ) -> ProductPage:
         return await products.page(limit, cursor, q, category)
 
     @get("/{product_id:str}", summary="One product")
-    async def get_product(self, product_id: ProductId, products: ProductService) -> Product:
+    async def get_product(self, product_id: ProductId, products: ProductDep) -> Product:
         return await products.get(product_id)
 
     @post("/", status_code=201, security=SECURITY, summary="Create a product (admin)")
-    async def create_product(self, data: ProductCreate, caller: Caller, products: ProductService) -> Product:
+    async def create_product(self, data: ProductCreate, caller: CallerDep, products: ProductDep) -> Product:
         return await products.create(caller, data)
 
     @patch("/{product_id:str}", security=SECURITY, summary="Update a product (admin)")
     async def update_product(
-        self, product_id: ProductId, data: ProductUpdate, caller: Caller, products: ProductService
+        self, product_id: ProductId, data: ProductUpdate, caller: CallerDep, products: ProductDep
     ) -> Product:
         return await products.update(caller, product_id, data)
 
     @delete("/{product_id:str}", status_code=204, security=SECURITY, summary="Delete a product (admin)")
-    async def delete_product(self, product_id: ProductId, caller: Caller, products: ProductService) -> None:
+    async def delete_product(self, product_id: ProductId, caller: CallerDep, products: ProductDep) -> None:
         await products.delete(caller, product_id)
