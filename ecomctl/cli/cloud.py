@@ -321,20 +321,41 @@ def cancel(stack: CloudStackOpt = DEFAULT_STACK) -> None:
 def render(
     out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the manifests (Argo CD's path).")] =
     Path("deploy/k8s"),
+    stack: Annotated[str | None, typer.Option(
+        "--stack", "-s", help="A deployed stack: take image repositories, tag and roles from its outputs."
+    )] = None,
     image_tag: Annotated[str, typer.Option("--image-tag", help="Tag of every service image.")] = "dev",
     registry: Annotated[str, typer.Option("--registry", help="Image registry prefix (ECR URL).")] =
     "ecomctl",
 ) -> None:
-    """Write the Kubernetes manifests (one JSON file per object) for GitOps with Argo CD."""
+    """Write the Kubernetes manifests (one JSON file per object) for GitOps with Argo CD.
+
+    With --stack, the values come from the deployed stack's outputs, exactly as its k8s stage
+    applies them; without, repositories are named as the AWS program names them, under --registry.
+    """
+    from ecomctl.cloud.preview import stack_overrides
+    from ecomctl.cloud.workspace import CloudSettings
     from ecomctl.topology import TOPOLOGY
+    from programs.config import ProgramConfig
     from programs.manifests import ManifestValues, write_manifests
 
     if image_tag == "latest":
         raise ConfigError("refusing image tag 'latest'", hint="use a git sha or a release tag")
-    values = ManifestValues(
-        image_repositories={s.name: f"{registry.rstrip('/')}/{s.name}" for s in TOPOLOGY.services},
-        image_tag=image_tag,
-    )
+    if stack is not None:
+        cfg = ProgramConfig.for_stack(stack, **stack_overrides(CloudSettings.load(stack)))
+        aws_outputs = next((s.values for s in _engine(stack).outputs().stages if s.stage == "aws"), None)
+        if not aws_outputs:
+            raise ConfigError(f"stack {stack!r} has no aws outputs yet",
+                              hint=f"ecomctl up --stack {stack}, or render without --stack")
+        values = ManifestValues.from_stack(cfg, aws_outputs)
+    else:
+        cfg = ProgramConfig.for_stack(DEFAULT_STACK, image_tag=image_tag)
+        values = ManifestValues(
+            image_repositories={
+                s.name: f"{registry.rstrip('/')}/{cfg.physical_name(s.name)}" for s in TOPOLOGY.services
+            },
+            image_tag=image_tag,
+        )
     written = write_manifests(TOPOLOGY, out, values)
     console.print(f"wrote {len(written)} manifests to {out}", highlight=False)
 
