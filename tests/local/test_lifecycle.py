@@ -123,13 +123,18 @@ def test_a_killed_component_is_back_and_healthy(platform: LocalPlatform, name: s
                          for s in TOPOLOGY.services), timeout=60)
 
 
-def test_ready_follows_the_database(platform: LocalPlatform) -> None:
+def test_ready_follows_the_database(platform: LocalPlatform, platform_environ: dict[str, str]) -> None:
     users_ready = f"{platform.service_url('users')}/ready"
     platform.stop_component("mariadb")
     try:
         wait_for(lambda: http_status(users_ready) == 503, timeout=20)
         with urllib.request.urlopen(f"{platform.service_url('users')}/health", timeout=3) as resp:
             assert resp.status == 200  # alive, just not ready
+        status = run_ecomctl(["status", "--json"], platform_environ, timeout=60)
+        assert status.returncode == 3  # not every component healthy
+        states = {c["name"]: c["state"] for c in json.loads(status.stdout)["components"]}
+        assert states["mariadb"] == "stopped"
+        assert states["users"] in ("unhealthy", "starting")
     finally:
         platform.start_component("mariadb")
     wait_for(lambda: http_status(users_ready) == 200, timeout=30)
