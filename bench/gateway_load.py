@@ -107,8 +107,11 @@ def scenarios(seeded: dict[str, str]) -> dict[str, tuple[str, str]]:
 
 
 def _ms(text: str) -> float:
-    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    found = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if found is None:
+        raise RuntimeError(f"unexpected wrk duration {text!r}")
+    value, unit = found.groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
 
 
 def run_wrk(url: str, script: str, connections: int, duration_s: int, threads: int) -> tuple[str, list[str]]:
@@ -124,10 +127,16 @@ def run_wrk(url: str, script: str, connections: int, duration_s: int, threads: i
 
 
 def parse(name: str, out: str) -> Result:
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    def find(pattern: str) -> str:
+        found = re.search(pattern, out, re.MULTILINE)
+        if found is None:
+            raise RuntimeError(f"unexpected wrk output for {name}:\n{out}")
+        return found.group(1)
+
+    rps = float(find(r"^Requests/sec:\s+([\d.]+)"))
+    p50 = _ms(find(r"^\s+50%\s+(\S+)$"))
+    p99 = _ms(find(r"^\s+99%\s+(\S+)$"))
+    total = int(find(r"^\s+(\d+) requests in"))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     errors = (int(non2xx.group(1)) if non2xx else 0) + (sum(int(g) for g in sockets.groups()) if sockets else 0)
