@@ -34,9 +34,9 @@ from stream.status import write_status
 log = logging.getLogger("stream.job")
 POLL_S = 2.0
 SAVEPOINT_TIMEOUT_S = 30.0
-# Covers SQL planning, submission and the Kafka reader's first fetch, measured at 15 s on an idle
-# machine and up to 80 s on a loaded one; meanwhile quiet windows wait for it (once per start).
-HEARTBEAT_GRACE_S = 120
+# Covers SQL planning, submission and the Kafka reader's first fetch: about 15 s on an idle machine,
+# up to 100 s measured on a heavily loaded one; meanwhile quiet windows wait for it (once per start).
+HEARTBEAT_GRACE_S = 180
 _stop = {"requested": False}
 
 

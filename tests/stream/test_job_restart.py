@@ -25,9 +25,9 @@ from tests.stream.harness import (
     window_start,
 )
 
-pytestmark = [pytest.mark.stream, pytest.mark.slow, pytest.mark.timeout(600)]  # three job starts
+pytestmark = [pytest.mark.stream, pytest.mark.slow, pytest.mark.timeout(900)]  # three job starts
 W = 20
-GRACE = 90
+GRACE = 150
 
 
 @pytest.fixture(name="job")
