@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -84,7 +85,7 @@ class OrderStore:
         return await self._with_lines(rows), (rows[-1][7] if more and rows else None)
 
     async def cancel(self, order_id: str, now: datetime, topic: str,
-                     make_event: Any) -> tuple[str, Order | None]:
+                     make_event: Callable[[Order], OrderEvent]) -> tuple[str, Order | None]:
         """("cancelled", order) / ("not-cancellable", order) / ("missing", None), event in the same transaction."""
         async with mysql.transaction(self.pool) as conn, conn.cursor() as cur:
             await cur.execute(f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = %s FOR UPDATE", (order_id,))
