@@ -86,6 +86,7 @@ class Queue:
 
     name: str
     visibility_timeout_s: int = 60
+    retention_s: int = 4 * 24 * 3600
     subscribes_to: str | None = None
     description: str = ""
 
@@ -380,7 +381,7 @@ TOPOLOGY = Topology(
     queues=(
         Queue("file-uploads", visibility_timeout_s=60,
               description="S3 object-created events for uploads/ (local stand-in for the Lambda trigger)"),
-        Queue("notification-deliveries", subscribes_to="order-notifications",
+        Queue("notification-deliveries", subscribes_to="order-notifications", retention_s=15 * 60,
               description="an SQS subscriber of the notification topic (what was sent)"),
     ),
     notification_topics=(

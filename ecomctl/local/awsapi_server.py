@@ -43,7 +43,8 @@ def provision(url: str, prefix: str, cors_origins: list[str]) -> dict[str, str]:
     for queue in TOPOLOGY.queues:
         q_url = c["sqs"].create_queue(
             QueueName=prefix + queue.name,
-            Attributes={"VisibilityTimeout": str(queue.visibility_timeout_s)},
+            Attributes={"VisibilityTimeout": str(queue.visibility_timeout_s),
+                        "MessageRetentionPeriod": str(queue.retention_s)},
         )["QueueUrl"]
         made[queue.name] = q_url
         if queue.subscribes_to:
@@ -138,6 +139,27 @@ class Snapshots:
                     del self._seen[(b, key)]
 
 
+def drop_expired_messages(now: float | None = None) -> int:
+    """Delete messages older than their queue's retention period, as SQS does.
+
+    moto only skips expired messages when receiving, so a queue nobody drains (the SNS
+    subscriber queue) would grow without bound and slow every publish down. This reaches into
+    moto's in-process backend: this process *is* the emulator.
+    """
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sqs.models import sqs_backends
+
+    now = time.time() if now is None else now
+    dropped = 0
+    for backend in sqs_backends[DEFAULT_ACCOUNT_ID].values():
+        for queue in backend.queues.values():
+            cutoff_ms = (now - int(queue.message_retention_period)) * 1000
+            kept = [m for m in queue._messages if m.sent_timestamp >= cutoff_ms]
+            dropped += len(queue._messages) - len(kept)
+            queue._messages = kept
+    return dropped
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
@@ -146,8 +168,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cors-origin", action="append", default=[])
     args = parser.parse_args(argv)
 
+    import logging
+
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per request
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     server.start()
     url = f"http://127.0.0.1:{args.port}"
@@ -162,8 +187,9 @@ def main(argv: list[str] | None = None) -> int:
     while not stop.wait(SNAPSHOT_INTERVAL_S):
         try:
             snapshots.save()
+            drop_expired_messages()
         except Exception as exc:  # keep serving; the next round retries
-            print(f"awsapi: snapshot failed: {exc}", file=sys.stderr, flush=True)
+            print(f"awsapi: housekeeping failed: {exc}", file=sys.stderr, flush=True)
     snapshots.save()
     server.stop()
     print("awsapi: stopped, objects saved", flush=True)

@@ -120,6 +120,7 @@ def build_messaging(topology: Topology, cfg: ProgramConfig, kms_key: aws.kms.Key
             continue
         queue = aws.sqs.Queue(f"{cfg.prefix}-{q.name}", name=cfg.physical_name(q.name),
                               visibility_timeout_seconds=q.visibility_timeout_s,
+                              message_retention_seconds=q.retention_s,
                               kms_master_key_id=kms_key.id, opts=opts)
         queues[q.name] = queue
         if q.subscribes_to:

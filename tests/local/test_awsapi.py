@@ -1,0 +1,76 @@
+"""The local AWS endpoint process: provisioning from the topology, expiry, S3 snapshots (real moto)."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from ecomctl.local.awsapi_server import Snapshots, drop_expired_messages, provision
+from ecomctl.topology import TOPOLOGY
+
+
+@pytest.fixture(name="moto_url", scope="module")
+def fx_moto_url() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+def _client(name: str, url: str) -> Any:
+    return boto3.client(name, endpoint_url=url, region_name="us-east-1",
+                        aws_access_key_id="x", aws_secret_access_key="x")
+
+
+def test_provisioning_is_idempotent_and_wires_notifications(moto_url: str) -> None:
+    first = provision(moto_url, "t1-", ["http://127.0.0.1:8000"])
+    assert provision(moto_url, "t1-", ["http://127.0.0.1:8000"]) == first
+    for q in TOPOLOGY.queues:
+        assert first[q.name].endswith(f"/123456789012/t1-{q.name}")
+    s3 = _client("s3", moto_url)
+    cfg = s3.get_bucket_notification_configuration(Bucket="t1-data")["QueueConfigurations"][0]
+    assert cfg["QueueArn"].endswith(":t1-file-uploads")
+    rules = s3.get_bucket_cors(Bucket="t1-data")["CORSRules"]
+    assert rules[0]["AllowedOrigins"] == ["http://127.0.0.1:8000"]
+    block = s3.get_public_access_block(Bucket="t1-data")["PublicAccessBlockConfiguration"]
+    assert all(block.values())
+
+
+def test_expired_messages_are_dropped_and_fresh_ones_kept(moto_url: str) -> None:
+    made = provision(moto_url, "t2-", [])
+    sqs = _client("sqs", moto_url)
+    queue = made["notification-deliveries"]
+    for i in range(3):
+        sqs.send_message(QueueUrl=queue, MessageBody=str(i))
+    assert drop_expired_messages() == 0
+    retention = TOPOLOGY.queue("notification-deliveries").retention_s
+    assert drop_expired_messages(now=time.time() + retention + 5) >= 3
+    attrs = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessages"])
+    assert attrs["Attributes"]["ApproximateNumberOfMessages"] == "0"
+
+
+def test_snapshots_restore_objects_and_forget_deleted_ones(moto_url: str, tmp_path: Path) -> None:
+    provision(moto_url, "t3-", [])
+    s3 = _client("s3", moto_url)
+    s3.put_object(Bucket="t3-data", Key="uploads/u1/a b.txt", Body=b"hello", ContentType="text/plain")
+    s3.put_object(Bucket="t3-data", Key="uploads/u1/gone.txt", Body=b"bye")
+    snaps = Snapshots(moto_url, "t3-", tmp_path)
+    snaps.save()
+    s3.delete_object(Bucket="t3-data", Key="uploads/u1/gone.txt")
+    snaps.save()
+    for obj in s3.list_objects_v2(Bucket="t3-data").get("Contents", []):
+        s3.delete_object(Bucket="t3-data", Key=obj["Key"])
+    assert Snapshots(moto_url, "t3-", tmp_path).restore() == 1
+    got = s3.get_object(Bucket="t3-data", Key="uploads/u1/a b.txt")
+    assert got["Body"].read() == b"hello" and got["ContentType"] == "text/plain"
