@@ -10,17 +10,23 @@ from litestar.exceptions import NotFoundException
 from litestar.handlers import HTTPRouteHandler
 
 ROOT = Path(__file__).parent / "storefront"
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
-    "form-action 'self'; frame-ancestors 'none'"
-)
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CSP,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-}
+def content_security_policy(upload_origin: str | None = None) -> str:
+    """Only our own scripts and styles; fetches to ourselves and to the upload endpoint."""
+    connect = "'self'" + (f" {upload_origin}" if upload_origin else "")
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"connect-src {connect}; font-src 'self'; object-src 'none'; base-uri 'self'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    )
+
+
+def security_headers(upload_origin: str | None = None) -> dict[str, str]:
+    return {
+        "Content-Security-Policy": content_security_policy(upload_origin),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "X-Frame-Options": "DENY",
+    }
 FALLBACK_PAGE = (
     "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>ecomctl shop</title></head>"
     "<body><h1>ecomctl shop</h1><p>The storefront is not built yet. The API is at "
@@ -36,15 +42,16 @@ def _content_type(path: Path) -> str:
     return kind  # Litestar adds "; charset=utf-8" to text types
 
 
-def storefront_handlers(root: Path = ROOT) -> list[HTTPRouteHandler]:
+def storefront_handlers(root: Path = ROOT, upload_origin: str | None = None) -> list[HTTPRouteHandler]:
     assets = (root / "assets").resolve()
+    headers = security_headers(upload_origin)
 
     @get("/", include_in_schema=False, sync_to_thread=False)
     def index() -> Response[bytes]:
         page = root / "index.html"
         body = page.read_bytes() if page.is_file() else FALLBACK_PAGE.encode()
         return Response(body, media_type="text/html",
-                        headers={**SECURITY_HEADERS, "Cache-Control": "no-cache"})
+                        headers={**headers, "Cache-Control": "no-cache"})
 
     @get("/assets/{asset:path}", include_in_schema=False, sync_to_thread=False)
     def asset(asset: str) -> Response[bytes]:
@@ -52,6 +59,6 @@ def storefront_handlers(root: Path = ROOT) -> list[HTTPRouteHandler]:
         if not target.is_relative_to(assets) or not target.is_file():
             raise NotFoundException("no such asset")
         return Response(target.read_bytes(), media_type=_content_type(target),
-                        headers={**SECURITY_HEADERS, "Cache-Control": "public, max-age=300"})
+                        headers={**headers, "Cache-Control": "public, max-age=300"})
 
     return [index, asset]

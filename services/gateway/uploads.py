@@ -6,6 +6,7 @@ import json
 import re
 import uuid
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import msgspec
 from litestar import Controller, get, post
@@ -60,6 +61,16 @@ class Uploads:
 
     async def check(self) -> None:
         await aws.call(self.s3.head_bucket, Bucket=self.bucket)
+
+    def origin(self) -> str:
+        """Where browsers POST uploads (scheme://host[:port]): the storefront's CSP must allow it.
+
+        Signing is local (no request is sent); the SDK resolves the endpoint exactly as it will
+        for a real presigned POST: the local endpoint here, the bucket's S3 host in AWS.
+        """
+        url = self.s3.generate_presigned_post(Bucket=self.bucket, Key=f"{UPLOADS}origin-probe")["url"]
+        parts = urlsplit(url)
+        return f"{parts.scheme}://{parts.netloc}"
 
     async def presign(self, caller: Caller, data: PresignRequest) -> PresignedUpload:
         file_type = data.file_type.split(";")[0].strip().lower()
