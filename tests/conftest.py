@@ -63,3 +63,10 @@ def platform() -> Iterator[LocalPlatform]:
 def fx_platform_environ(platform: LocalPlatform) -> dict[str, str]:
     """The environment of ``ecomctl`` commands aimed at the session platform."""
     return stack_environ(platform.settings.state_root, TEST_OFFSET)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests run last: Playwright's sync API keeps an event loop running in the main
+    thread from its first test to the end of the session, and ``asyncio.run`` (used by many
+    tests and by the stack's provisioning) refuses to start inside a running loop."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)  # stable
