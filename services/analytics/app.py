@@ -18,8 +18,8 @@ from services.kit.metrics import Metrics
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
-    metrics = Metrics(settings.service_name)
-    store = AnalyticsStore(aws.client("dynamodb", settings.aws_region), settings.table_analytics)
+    metrics = Metrics(settings.service.name)
+    store = AnalyticsStore(aws.client("dynamodb", settings.aws.region), settings.table_analytics)
     service = AnalyticsService(
         store, settings.recent_windows,
         stored=metrics.counter("analytics_results_stored_total", "stream results stored", ["kind"]),
@@ -38,15 +38,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         return service
 
     return build_app(
-        service=settings.service_name,
-        log_level=settings.log_level,
+        service=settings.service.name,
+        log_level=settings.service.log_level,
         handlers=[AnalyticsController],
         checks={"dynamodb": store.describe, "kafka": check_kafka},
         metrics=metrics,
         lifespan=[consumer],
         dependencies={
             "analytics": Provide(provide_analytics, sync_to_thread=False),
-            "caller": Provide(caller_provider(settings.jwt_secret), sync_to_thread=False),
+            "caller": Provide(caller_provider(settings.service.jwt_secret), sync_to_thread=False),
         },
         openapi=openapi_config("analytics"),
         unavailable_on=(BotoCoreError,),

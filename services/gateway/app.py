@@ -48,19 +48,19 @@ def _schema_handlers(source: SchemaSource) -> list[HTTPRouteHandler]:
 
 def create_app(settings: Settings | None = None) -> ASGIApp:
     settings = settings or Settings.from_env()
-    metrics = Metrics(settings.service_name)
+    metrics = Metrics(settings.service.name)
     pool: dict[str, aiohttp.ClientSession] = {}
 
     def session() -> aiohttp.ClientSession:
         return pool["session"]
 
-    uploads = Uploads(aws.client("s3", settings.aws_region), settings.bucket_data, UPLOAD_TYPES,
+    uploads = Uploads(aws.client("s3", settings.aws.region), settings.bucket_data, UPLOAD_TYPES,
                       MAX_UPLOAD_BYTES, settings.presign_expiry_s)
     prefixes: dict[str, tuple[str, ...]] = {}
     for prefix, service in ROUTES:
         prefixes[service] = (*prefixes.get(service, ()), prefix)
     schema = SchemaSource(session, settings.upstreams, prefixes)
-    tokens = TokenVerifier(settings.jwt_secret)
+    tokens = TokenVerifier(settings.service.jwt_secret)
     catalogue_cache = PublicCache(settings.public_cache_ttl_s)
     upstreams = {name: Upstream(url, settings.connect_timeout_s, settings.read_timeout_s)
                  for name, url in settings.upstreams.items()}
@@ -93,8 +93,8 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         return uploads
 
     app = build_app(
-        service=settings.service_name,
-        log_level=settings.log_level,
+        service=settings.service.name,
+        log_level=settings.service.log_level,
         handlers=[*mounts, UploadsController, *_schema_handlers(schema),
                   *storefront_handlers(upload_origin=uploads.origin())],
         checks=checks,
@@ -102,7 +102,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         lifespan=[upstream_pool],
         dependencies={
             "uploads": Provide(provide_uploads, sync_to_thread=False),
-            "caller": Provide(caller_provider(settings.jwt_secret), sync_to_thread=False),
+            "caller": Provide(caller_provider(settings.service.jwt_secret), sync_to_thread=False),
         },
         cors_origins=settings.cors_origins,
         openapi=openapi_config("api-gateway", path="/_openapi"),

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from services.kit.settings import Env, env_int, env_list, env_str
+from services.kit.settings import AwsSettings, Env, ServiceSettings, env_list, env_str
 
 # Public path prefix -> upstream service. Mirrors ``TOPOLOGY.routes`` (a unit test checks they agree;
 # services never import ``ecomctl``).
@@ -27,14 +27,10 @@ def _upstream_key(service: str) -> str:
 
 @dataclass(frozen=True)
 class Settings:
-    service_name: str
-    host: str
-    port: int
-    log_level: str
-    jwt_secret: str = field(repr=False)
+    service: ServiceSettings
     upstreams: dict[str, str]
     cors_origins: tuple[str, ...]
-    aws_region: str
+    aws: AwsSettings
     bucket_data: str
     connect_timeout_s: float = 1.0
     read_timeout_s: float = 15.0
@@ -46,16 +42,12 @@ class Settings:
     def from_env(cls, environ: Env | None = None) -> Settings:
         defaults = {"users": 8001, "products": 8002, "orders": 8003, "notifications": 8004, "analytics": 8005}
         return cls(
-            service_name=env_str("SERVICE_NAME", "api-gateway", environ),
-            host=env_str("HOST", "127.0.0.1", environ),
-            port=env_int("PORT", 8000, environ),
-            log_level=env_str("LOG_LEVEL", "INFO", environ),
-            jwt_secret=env_str("JWT_SECRET", "", environ),
+            service=ServiceSettings.from_env(environ, name="api-gateway", port=8000),
             upstreams={
                 name: env_str(_upstream_key(name), f"http://127.0.0.1:{port}", environ).rstrip("/")
                 for name, port in defaults.items()
             },
             cors_origins=env_list("CORS_ORIGINS", environ),
-            aws_region=env_str("AWS_REGION", "us-east-1", environ),
+            aws=AwsSettings.from_env(environ),
             bucket_data=env_str("BUCKET_DATA", "data", environ),
         )

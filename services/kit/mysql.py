@@ -14,7 +14,7 @@ import asyncmy
 from asyncmy.connection import Connection
 from asyncmy.pool import Pool
 
-from services.kit.settings import redact
+from services.kit.settings import Env, env_int, env_str, redact
 
 log = logging.getLogger("services.kit.mysql")
 
@@ -31,6 +31,18 @@ class MysqlSettings:
     database: str
     pool_size: int = 10
     connect_timeout_s: int = 3
+
+    @classmethod
+    def from_env(cls, environ: Env | None = None, *, database: str, pool_size: int = 10) -> MysqlSettings:
+        """``database`` is the default for ``MYSQL_DATABASE`` (and, as ``<database>_svc``, ``MYSQL_USER``)."""
+        return cls(
+            host=env_str("MYSQL_HOST", "127.0.0.1", environ),
+            port=env_int("MYSQL_PORT", 3306, environ),
+            user=env_str("MYSQL_USER", f"{database}_svc", environ),
+            password=env_str("MYSQL_PASSWORD", "", environ),
+            database=env_str("MYSQL_DATABASE", database, environ),
+            pool_size=pool_size,
+        )
 
     def __repr__(self) -> str:
         return (f"MysqlSettings(host={self.host!r}, port={self.port}, user={self.user!r}, "

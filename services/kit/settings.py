@@ -1,9 +1,14 @@
-"""Typed readers for environment variables, with safe defaults (no I/O beyond ``os.environ``)."""
+"""Typed readers for environment variables, with safe defaults (no I/O beyond ``os.environ``).
+
+Also the blocks of keys every service, or every AWS user, reads (``ServiceSettings``, ``AwsSettings``);
+the MySQL and Kafka blocks are ``MysqlSettings``/``KafkaSettings`` next to their clients.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 Env = Mapping[str, str]
 
@@ -47,3 +52,36 @@ def env_list(name: str, environ: Env | None = None) -> tuple[str, ...]:
 def redact(value: str) -> str:
     """What a secret looks like in a log line or a repr."""
     return "***" if value else ""
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """What every service reads: identity, bind address, log level and the JWT key."""
+
+    name: str
+    host: str
+    port: int
+    log_level: str
+    jwt_secret: str = field(repr=False)
+
+    @classmethod
+    def from_env(cls, environ: Env | None = None, *, name: str, port: int) -> ServiceSettings:
+        """``name`` and ``port`` are this service's defaults for ``SERVICE_NAME`` and ``PORT``."""
+        return cls(
+            name=env_str("SERVICE_NAME", name, environ),
+            host=env_str("HOST", "127.0.0.1", environ),
+            port=env_int("PORT", port, environ),
+            log_level=env_str("LOG_LEVEL", "INFO", environ),
+            jwt_secret=env_str("JWT_SECRET", "", environ),
+        )
+
+
+@dataclass(frozen=True)
+class AwsSettings:
+    """What a service using AWS reads itself (the SDK reads the endpoint and credential keys)."""
+
+    region: str
+
+    @classmethod
+    def from_env(cls, environ: Env | None = None) -> AwsSettings:
+        return cls(region=env_str("AWS_REGION", "us-east-1", environ))

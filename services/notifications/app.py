@@ -18,9 +18,9 @@ from services.notifications.store import NotificationStore
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
-    metrics = Metrics(settings.service_name)
+    metrics = Metrics(settings.service.name)
     store = NotificationStore(
-        aws.client("dynamodb", settings.aws_region), aws.client("sns", settings.aws_region),
+        aws.client("dynamodb", settings.aws.region), aws.client("sns", settings.aws.region),
         settings.table_notifications, settings.table_processed_events, settings.sns_topic_arn,
         settings.processed_ttl_days * 86400,
     )
@@ -42,15 +42,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         return service
 
     return build_app(
-        service=settings.service_name,
-        log_level=settings.log_level,
+        service=settings.service.name,
+        log_level=settings.service.log_level,
         handlers=[NotificationsController],
         checks={"dynamodb": store.check_tables, "sns": store.check_topic, "kafka": check_kafka},
         metrics=metrics,
         lifespan=[consumer],
         dependencies={
             "notifications": Provide(provide_notifications, sync_to_thread=False),
-            "caller": Provide(caller_provider(settings.jwt_secret), sync_to_thread=False),
+            "caller": Provide(caller_provider(settings.service.jwt_secret), sync_to_thread=False),
         },
         openapi=openapi_config("notifications"),
         unavailable_on=(BotoCoreError,),

@@ -28,7 +28,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
-    metrics = Metrics(settings.service_name)
+    metrics = Metrics(settings.service.name)
     counters = OrderCounters(
         created=metrics.counter("orders_created_total", "orders placed"),
         cancelled=metrics.counter("orders_cancelled_total", "orders cancelled"),
@@ -36,7 +36,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         rejected=metrics.counter("orders_rejected_total", "orders refused", ["reason"]),
     )
     published = metrics.counter("outbox_published_total", "outbox events published to Kafka")
-    stock = StockLedger(DynamoClient(settings.aws_region), settings.table_products)
+    stock = StockLedger(DynamoClient(settings.aws.region), settings.table_products)
     holder: dict[str, OrderService] = {}
 
     @asynccontextmanager
@@ -65,15 +65,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         return holder["service"]
 
     return build_app(
-        service=settings.service_name,
-        log_level=settings.log_level,
+        service=settings.service.name,
+        log_level=settings.service.log_level,
         handlers=[OrdersController],
         checks={"mysql": check_mysql, "dynamodb": stock.describe, "kafka": check_kafka},
         metrics=metrics,
         lifespan=[database_and_relay],
         dependencies={
             "orders": Provide(provide_orders, sync_to_thread=False),
-            "caller": Provide(caller_provider(settings.jwt_secret), sync_to_thread=False),
+            "caller": Provide(caller_provider(settings.service.jwt_secret), sync_to_thread=False),
         },
         openapi=openapi_config("orders"),
         unavailable_on=(OperationalError, InterfaceError, OSError, DynamoError, aiohttp.ClientError),

@@ -18,21 +18,21 @@ from services.products.store import ProductStore
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
-    store = ProductStore(aws.client("dynamodb", settings.aws_region), settings.table_products)
+    store = ProductStore(aws.client("dynamodb", settings.aws.region), settings.table_products)
     service = ProductService(store, settings.cache_ttl_s)
 
     def provide_products() -> ProductService:
         return service
 
     return build_app(
-        service=settings.service_name,
-        log_level=settings.log_level,
+        service=settings.service.name,
+        log_level=settings.service.log_level,
         handlers=[ProductsController],
         checks={"dynamodb": store.describe},
-        metrics=Metrics(settings.service_name),
+        metrics=Metrics(settings.service.name),
         dependencies={
             "products": Provide(provide_products, sync_to_thread=False),
-            "caller": Provide(caller_provider(settings.jwt_secret), sync_to_thread=False),
+            "caller": Provide(caller_provider(settings.service.jwt_secret), sync_to_thread=False),
         },
         openapi=openapi_config("products"),
         unavailable_on=(BotoCoreError,),

@@ -24,7 +24,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
-    metrics = Metrics(settings.service_name)
+    metrics = Metrics(settings.service.name)
     holder: dict[str, UserService] = {}
 
     @asynccontextmanager
@@ -32,7 +32,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         pool = await mysql.create_pool(settings.mysql)
         try:
             await mysql.migrate(pool, MIGRATIONS)
-            service = UserService(UserStore(pool), settings.jwt_secret, settings.token_ttl_s)
+            service = UserService(UserStore(pool), settings.service.jwt_secret, settings.token_ttl_s)
             await service.seed_admin(settings.admin_email, settings.admin_password)
             holder["service"] = service
             yield
@@ -46,15 +46,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         return holder["service"]
 
     return build_app(
-        service=settings.service_name,
-        log_level=settings.log_level,
+        service=settings.service.name,
+        log_level=settings.service.log_level,
         handlers=[UsersController, AuthController],
         checks={"mysql": check_mysql},
         metrics=metrics,
         lifespan=[database],
         dependencies={
             "users": Provide(provide_users, sync_to_thread=False),
-            "caller": Provide(caller_provider(settings.jwt_secret), sync_to_thread=False),
+            "caller": Provide(caller_provider(settings.service.jwt_secret), sync_to_thread=False),
         },
         openapi=openapi_config("users"),
         unavailable_on=(OperationalError, InterfaceError, OSError),

@@ -43,7 +43,7 @@ async def fx_analytics(
         Settings.from_env(env), table_analytics=f"analytics-test-{suffix}",
         topic_analytics_results=f"analytics-results-test-{suffix}", consumer_group=f"analytics-test-{suffix}",
     )
-    dynamodb = boto3.client("dynamodb", endpoint_url=env["AWS_ENDPOINT_URL_DYNAMODB"], region_name=settings.aws_region,
+    dynamodb = boto3.client("dynamodb", endpoint_url=env["AWS_ENDPOINT_URL_DYNAMODB"], region_name=settings.aws.region,
                             aws_access_key_id="local", aws_secret_access_key="local")
     dynamodb.create_table(
         TableName=settings.table_analytics, BillingMode="PAY_PER_REQUEST",
@@ -135,8 +135,8 @@ async def test_results_are_stored_and_served(
     assert summary["latest"]["window_start"] == _z(w2) and summary["status"] == "ok"
     assert 0 <= summary["lag_seconds"] < 120
 
-    user_token = issue_token(settings.jwt_secret, Caller("u9", "u9@example.com", "user"), 60)
-    admin_token = issue_token(settings.jwt_secret, Caller("a1", "a@example.com", "admin"), 60)
+    user_token = issue_token(settings.service.jwt_secret, Caller("u9", "u9@example.com", "user"), 60)
+    admin_token = issue_token(settings.service.jwt_secret, Caller("a1", "a@example.com", "admin"), 60)
     assert (await client.get("/api/analytics/flink/top-users")).status_code == 401
     denied = await client.get("/api/analytics/flink/top-users", headers={"Authorization": f"Bearer {user_token}"})
     assert denied.status_code == 403

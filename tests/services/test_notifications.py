@@ -92,7 +92,7 @@ def test_the_notification_reaches_an_sns_subscriber(
 def test_a_redelivered_event_changes_nothing(aws_environ: Callable[[str], dict[str, str]]) -> None:
     settings = Settings.from_env(aws_environ("notifications"))
     store = NotificationStore(
-        aws.client("dynamodb", settings.aws_region), aws.client("sns", settings.aws_region),
+        aws.client("dynamodb", settings.aws.region), aws.client("sns", settings.aws.region),
         settings.table_notifications, settings.table_processed_events, settings.sns_topic_arn, 3600,
     )
 

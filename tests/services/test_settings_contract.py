@@ -57,8 +57,8 @@ def test_settings_read_what_wiring_emits(service: Service) -> None:
 def test_settings_values(service: Service) -> None:
     env = _env(service)
     settings = importlib.import_module(f"{service.package}.settings").Settings.from_env(env)
-    assert settings.port == int(env["PORT"]) and settings.host == env["HOST"]
-    assert settings.jwt_secret == env["JWT_SECRET"]
+    assert settings.service.port == int(env["PORT"]) and settings.service.host == env["HOST"]
+    assert settings.service.jwt_secret == env["JWT_SECRET"]
     assert env["JWT_SECRET"] not in repr(settings)
     if "MYSQL_PASSWORD" in env:
         assert env["MYSQL_PASSWORD"] not in repr(settings)
