@@ -3,7 +3,8 @@
 No Pulumi CLI, plugin or cloud account is involved: ``pulumi.runtime.set_mocks`` stands in for
 the engine, every resource registration is recorded (type token, name, inputs as the provider
 would receive them: camelCase keys), and plausible computed outputs (ids, ARNs, endpoints) are
-filled in so later stages see their upstream values, exactly as ``up`` passes them forward.
+filled in (``ecomctl.cloud.mockruntime``, shared with the program tests) so later stages see
+their upstream values, exactly as ``up`` passes them forward.
 Each stage runs in a fresh ``contextvars`` context, so the runtime's ambient state of one stage
 never leaks into the next.
 """
@@ -11,19 +12,17 @@ never leaks into the next.
 from __future__ import annotations
 
 import contextvars
-import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
+from ecomctl.cloud.mockruntime import invoke, mock_id, mock_state, plain
+from ecomctl.cloud.mockruntime import lookup as lookup  # re-exported: policy reads inputs with it
 from ecomctl.cloud.stages import StageLike, upstream_key, with_secrets
 from ecomctl.errors import CloudError
 
 if TYPE_CHECKING:
     from pulumi.runtime import MockCallArgs, MockResourceArgs
-
-ACCOUNT_ID = "123456789012"
-SECRET_SIG = "4dabf18193072939515e22adb298388d"  # Pulumi's marker of a secret value on the wire
 
 
 @dataclass(frozen=True)
@@ -50,18 +49,6 @@ class OfflineRun:
     resources: tuple[Resource, ...]
     outputs: Mapping[str, Any]  # "<stage>.<output>" -> plain value
     secret: frozenset[str] = frozenset()  # the outputs that are secrets
-
-
-def lookup(data: Any, path: str, default: Any = None) -> Any:
-    current = data
-    for part in path.split("."):
-        if isinstance(current, Mapping) and part in current:
-            current = current[part]
-        elif isinstance(current, list | tuple) and part.isdigit() and int(part) < len(current):
-            current = current[int(part)]
-        else:
-            return default
-    return current
 
 
 def run_offline(stages: Sequence[StageLike], config: Any, stack: str) -> OfflineRun:
@@ -127,78 +114,6 @@ def _run_stage(
     return mocks.resources, exported, exported_secret
 
 
-def _computed(type_: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
-    """Outputs a provider would compute, so programs can chain on them under mocks."""
-    service = type_.split(":")[1].split("/")[0] if type_.count(":") >= 2 else "x"
-    out: dict[str, Any] = {"arn": f"arn:aws:{service}:us-east-1:{ACCOUNT_ID}:{name}"}
-    if "name" not in inputs:
-        out["name"] = name
-    if type_ == "aws:eks/cluster:Cluster":
-        out |= {
-            "endpoint": f"https://{name}.gr7.us-east-1.eks.amazonaws.com",
-            "certificateAuthority": {"data": "Q0EtREFUQQ=="},
-            "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.us-east-1.amazonaws.com/id/{name.upper()}"}]}],
-            "vpcConfig": {**inputs.get("vpcConfig", {}), "clusterSecurityGroupId": "sg-eks-cluster"},
-        }
-    elif type_ == "aws:rds/instance:Instance":
-        out |= {"address": f"{name}.abc.us-east-1.rds.amazonaws.com", "port": 3306,
-                "endpoint": f"{name}.abc.us-east-1.rds.amazonaws.com:3306"}
-    elif type_ == "aws:msk/cluster:Cluster":
-        brokers = "b-1.kafka.abc.c2.kafka.us-east-1.amazonaws.com,b-2.kafka.abc.c2.kafka.us-east-1.amazonaws.com"
-        out |= {key: ",".join(f"{b}:{port}" for b in brokers.split(",")) for key, port in (
-            ("bootstrapBrokersSaslScram", 9096), ("bootstrapBrokersSaslIam", 9098), ("bootstrapBrokersTls", 9094))}
-    elif type_ == "aws:ec2/vpnConnection:VpnConnection":
-        n = 1 if name.endswith("-0") else 3
-        out |= {f"tunnel{t}{k}": v for t in (1, 2) for k, v in {
-            "Address": f"52.0.{n}.{t}", "PresharedKey": f"psk-{name}-{t}",
-            "CgwInsideAddress": f"169.254.{n * 10 + t}.2", "VgwInsideAddress": f"169.254.{n * 10 + t}.1"}.items()}
-    elif type_ == "gcp:compute/haVpnGateway:HaVpnGateway":
-        out["vpnInterfaces"] = [{"id": 0, "ipAddress": "35.242.0.1"}, {"id": 1, "ipAddress": "35.220.0.1"}]
-    elif type_ == "gcp:compute/address:Address":
-        out["address"] = "34.86.1.2"
-    elif type_ == "aws:ecr/repository:Repository":
-        out |= {"repositoryUrl": f"{ACCOUNT_ID}.dkr.ecr.us-east-1.amazonaws.com/{inputs.get('name', name)}",
-                "registryId": ACCOUNT_ID}
-    elif type_ == "docker-build:index:Image":
-        out["digest"] = "sha256:" + "ab" * 32
-    elif type_.startswith("random:"):
-        out |= {"result": f"offline-{abs(hash(name)) % 10**12:012d}", "hex": "00ff", "b64Std": "AP8=",
-                "b64Url": "AP8", "dec": "255"}
-    elif type_ == "aws:sqs/queue:Queue":
-        out["url"] = f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT_ID}/{inputs.get('name', name)}"
-    elif type_ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
-        out["arn"] = f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{str(inputs.get('url', '')).removeprefix('https://')}"
-    elif type_ in ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"):
-        out |= {"arn": f"arn:aws:s3:::{inputs.get('bucket', name)}", "bucket": inputs.get("bucket", name),
-                "bucketRegionalDomainName": f"{inputs.get('bucket', name)}.s3.us-east-1.amazonaws.com"}
-    elif type_ == "gcp:serviceaccount/account:Account":
-        out["email"] = f"{inputs.get('accountId', name)}@project.iam.gserviceaccount.com"
-    elif type_ == "aws:kms/key:Key":
-        out["keyId"] = f"key-{name}"
-    elif type_ == "aws:lambda/function:Function":
-        out["invokeArn"] = f"arn:aws:apigateway:us-east-1:lambda:path/functions/{name}/invocations"
-    elif type_.startswith("kubernetes:"):
-        meta = dict(inputs.get("metadata") or {})
-        meta.setdefault("name", name)
-        out["metadata"] = meta
-        if type_ == "kubernetes:core/v1:Service" and lookup(inputs, "spec.type") == "LoadBalancer":
-            out["status"] = {"loadBalancer": {"ingress": [{"hostname": f"{name}.elb.us-east-1.amazonaws.com"}]}}
-    return {**inputs, **out} if type_.startswith("kubernetes:") else {**out, **inputs}
-
-
-def plain(value: Any) -> Any:
-    """Mock inputs as a provider sees them: secrets unwrapped, integral floats as ints."""
-    if isinstance(value, Mapping):
-        if SECRET_SIG in value:
-            return plain(value.get("value"))
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
 class _RecordingMocks:
     """``pulumi.runtime.Mocks``: records every resource, echoes inputs plus computed outputs."""
 
@@ -211,11 +126,10 @@ class _RecordingMocks:
         inputs = plain(dict(args.inputs))
         self.resources.append(Resource(self.stage, args.typ, args.name, inputs))
         self.resources.extend(_expand_component(self.stage, args.typ, inputs))
-        return f"{args.name}-id", _computed(args.typ, args.name, dict(args.inputs))
+        return mock_id(args.name), mock_state(args.typ, args.name, dict(args.inputs))
 
     def call(self, args: MockCallArgs) -> dict[str, Any]:
-        handler = _INVOKES.get(args.token)
-        return handler(dict(args.args)) if handler else {}
+        return invoke(args.token, args.args)
 
     def register_transform(self, transform: Any) -> None:  # pragma: no cover - protocol
         pass
@@ -236,17 +150,3 @@ def _expand_component(stage: str, type_: str, inputs: Mapping[str, Any]) -> list
             found.append(Resource(stage, f"kubernetes:{group_version}:{obj['kind']}",
                                   str(lookup(obj, "metadata.name", "")), dict(obj)))
     return found
-
-
-_INVOKES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
-    "aws:index/getCallerIdentity:getCallerIdentity": lambda a: {
-        "accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/offline", "userId": "offline"},
-    "aws:index/getRegion:getRegion": lambda a: {"name": "us-east-1", "region": "us-east-1"},
-    "aws:index/getPartition:getPartition": lambda a: {"partition": "aws", "dnsSuffix": "amazonaws.com"},
-    "aws:index/getAvailabilityZones:getAvailabilityZones": lambda a: {
-        "names": ["us-east-1a", "us-east-1b", "us-east-1c"], "zoneIds": ["use1-az1", "use1-az2", "use1-az4"]},
-    "aws:iam/getPolicyDocument:getPolicyDocument": lambda a: {"json": json.dumps(a)},
-    "aws:ecr/getAuthorizationToken:getAuthorizationToken": lambda a: {
-        "userName": "AWS", "password": "offline-token", "authorizationToken": "x", "id": "x",
-        "proxyEndpoint": f"https://{ACCOUNT_ID}.dkr.ecr.us-east-1.amazonaws.com"},
-}
