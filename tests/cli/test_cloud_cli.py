@@ -164,7 +164,8 @@ def test_config_keys_and_render_need_no_cloud(no_pulumi: Path, tmp_path: Path) -
     assert files and f"wrote {len(files)} manifests" in done.stdout
     images = {c["image"] for f in files for c in (json.loads(f.read_text()).get("spec", {}).get("template", {})
                                                    .get("spec", {}).get("containers", []))}
-    assert "registry.example/shop/orders:3f9c2a1" in images
+    # named as the AWS program names the ECR repositories, so Argo CD and Pulumi agree
+    assert "registry.example/shop/ecomctl-dev-orders:3f9c2a1" in images
     refused = ecomctl("render", "--out", str(out), "--image-tag", "latest")
     assert refused.returncode == 1 and "refusing image tag 'latest'" in refused.stderr
 
