@@ -9,6 +9,7 @@ Inputs arrive camelCased.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -76,6 +77,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
 def run(program: Callable[[], None], project: str = "ecomctl-test", stack: str = "dev") -> Run:
     """Run ``program`` under mocks; return every registered resource and the resolved exports."""
+    # Pulumi's runtime uses the thread's current loop; an earlier asyncio.run() in this process
+    # (another test) leaves none, so give every run a fresh one, as the offline preview does.
+    asyncio.set_event_loop(asyncio.new_event_loop())
     mocks = RecordingMocks()
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False)
     exported: dict[str, Any] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 
 import pulumi
@@ -39,6 +40,7 @@ def test_parse_value(type_: str, raw: str, value: object) -> None:
 
 
 def test_from_pulumi_config_reads_the_ecomctl_namespace() -> None:
+    asyncio.set_event_loop(asyncio.new_event_loop())  # see harness.run
     pulumi.runtime.set_mocks(RecordingMocks(), project="ecomctl-aws", stack="staging")
     pulumi.runtime.set_all_config({"ecomctl:node_max": "9", "ecomctl:production": "true",
                                    "ecomctl:availability_zones": "eu-west-1a,eu-west-1b,eu-west-1c"})
