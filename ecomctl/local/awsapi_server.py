@@ -146,15 +146,16 @@ def drop_expired_messages(now: float | None = None) -> int:
     subscriber queue) would grow without bound and slow every publish down. This reaches into
     moto's in-process backend: this process *is* the emulator.
     """
-    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.core.models import DEFAULT_ACCOUNT_ID
     from moto.sqs.models import sqs_backends
 
     now = time.time() if now is None else now
     dropped = 0
     for backend in sqs_backends[DEFAULT_ACCOUNT_ID].values():
         for queue in backend.queues.values():
-            cutoff_ms = (now - int(queue.message_retention_period)) * 1000
-            kept = [m for m in queue._messages if m.sent_timestamp >= cutoff_ms]
+            retention = int(getattr(queue, "message_retention_period", 345600))  # set from attributes
+            cutoff_ms = (now - retention) * 1000
+            kept = [m for m in queue._messages if (m.sent_timestamp or 0) >= cutoff_ms]
             dropped += len(queue._messages) - len(kept)
             queue._messages = kept
     return dropped
