@@ -26,13 +26,13 @@ def register(page: Page, name: str = "Test Shopper") -> str:
 
 def log_out(page: Page) -> None:
     page.locator("#logout").click()
-    expect(page.get_by_role("link", name="Log in")).to_be_visible()
+    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Log in", exact=True)).to_be_visible()
 
 
 def log_in(page: Page, email: str, password: str = PASSWORD) -> None:
     """Log in from wherever the page is (the login page itself, or via the nav link)."""
     if not re.search(r"#/login", page.url):
-        page.get_by_role("link", name="Log in").click()
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Log in", exact=True).click()
     page.get_by_label("E-mail").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()

@@ -36,7 +36,7 @@ def test_register_search_cart_checkout_and_cancel(shopper_page: Page, shop_api: 
 
     page.reload()  # the cart survives a reload
     expect(page.locator("#cart-count")).to_have_text("3")
-    page.get_by_role("link", name="Cart").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Cart").click()
     expect(page.locator("tbody tr")).to_have_count(2)
     expect(page.locator("#cart-estimate")).to_contain_text("39.00")  # 24.50 + 2 × 7.25, from the catalogue
     screenshot(page, "checkout")
@@ -72,7 +72,7 @@ def test_out_of_stock_checkout_names_the_product(shopper_page: Page, shop_api: S
     page.goto(f"/#/product/{scarce['product_id']}")
     expect(page.get_by_role("heading", level=1)).to_have_text(scarce["name"])
     page.get_by_role("button", name="Add to cart").click()
-    page.get_by_role("link", name="Go to cart").click()
+    page.get_by_role("link", name="Go to cart", exact=True).click()
     quantity = page.get_by_label(f"Quantity of {scarce['name']}")
     quantity.fill("2")
     quantity.press("Tab")  # the cart takes the change and re-reads prices
@@ -99,7 +99,7 @@ def test_expired_login_sends_to_login_and_keeps_the_cart(shopper_page: Page, sho
                    s.token = s.token.slice(0, -4) + 'AAAA';
                    sessionStorage.setItem('ecomctl.session', JSON.stringify(s)); }"""
     )
-    page.get_by_role("link", name="Cart").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Cart").click()
     page.get_by_role("button", name="Place order").click()
     expect(page.get_by_text("Your login has expired")).to_be_visible()
     assert "#/login" in page.url
@@ -116,10 +116,10 @@ def test_notifications_list_the_shoppers_order(shopper_page: Page, shop_api: Sho
     flows.register(page)
     page.goto(f"/#/product/{item['product_id']}")
     page.get_by_role("button", name="Add to cart").click()
-    page.get_by_role("link", name="Go to cart").click()
+    page.get_by_role("link", name="Go to cart", exact=True).click()
     page.get_by_role("button", name="Place order").click()
     expect(page.get_by_text("Thank you! Your order is placed.")).to_be_visible()
-    page.get_by_role("link", name="Notifications").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Notifications", exact=True).click()
     items = page.locator("ul.notifications li")
     answered = page.locator("ul.notifications li, main p.empty").first
     for _ in range(30):  # the notification travels outbox -> Kafka -> notifications service
@@ -137,7 +137,7 @@ def test_a_double_click_on_place_order_makes_one_order(shopper_page: Page, shop_
     flows.register(page)
     page.goto(f"/#/product/{item['product_id']}")
     page.get_by_role("button", name="Add to cart").click()
-    page.get_by_role("link", name="Go to cart").click()
+    page.get_by_role("link", name="Go to cart", exact=True).click()
     page.get_by_role("button", name="Place order").dblclick()
     expect(page.locator("#order-total")).to_contain_text("8.40")
     page.get_by_role("link", name="Orders", exact=True).click()

@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.platform, pytest.mark.slow]
 def test_upload_a_text_file_and_see_it_processed(shopper_page: Page) -> None:
     page = shopper_page
     flows.register(page)
-    page.get_by_role("link", name="Upload").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Upload", exact=True).click()
     marker = unique("upload")
     payload: FilePayload = {"name": f"{marker}.txt", "mimeType": "text/plain",
                             "buffer": f"hello {marker}\nsecond line\n".encode()}
