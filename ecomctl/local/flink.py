@@ -44,15 +44,6 @@ def spec(ctx: LocalContext, job: StreamJob) -> ComponentSpec:
     )
 
 
-def available() -> bool:
-    """True once the stream package provides its set-up module."""
-    try:
-        from stream import setup  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def _probe(state: Path) -> ProbeResult:
     from stream import setup
 

@@ -112,8 +112,7 @@ class LocalPlatform:
         specs = [m.spec(ctx) for m in STORES]
         specs += [apps.service_spec(ctx, s) for s in ctx.topology.services]
         specs += [apps.worker_spec(ctx, w) for w in ctx.topology.workers]
-        if flink.available():
-            specs += [flink.spec(ctx, j) for j in ctx.topology.stream_jobs]
+        specs += [flink.spec(ctx, j) for j in ctx.topology.stream_jobs]
         return specs
 
     # -- up ----------------------------------------------------------------------------------
@@ -126,8 +125,7 @@ class LocalPlatform:
             report.step("checking prerequisites")
             for store in STORES:
                 store.prepare(ctx, report.step)
-            if flink.available():
-                flink.prepare(ctx, report.step)
+            flink.prepare(ctx, report.step)
             specs = self.specs()
             if not self.supervisor.running():
                 killed = kill_strays(self.layout)
