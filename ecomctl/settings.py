@@ -41,7 +41,6 @@ DEFAULT_PORTS: dict[str, int] = {
     "kafka-controller": 19093,
     "dynamodb": 14568,
     "awsapi": 14566,
-    "flink": 18081,
     **{s.name: s.port for s in TOPOLOGY.services},
 }
 

@@ -26,7 +26,6 @@ def spec(ctx: LocalContext, job: StreamJob) -> ComponentSpec:
     env.update(
         PYTHONPATH=str(ctx.repo_root), PYTHONUNBUFFERED="1",
         JAVA_HOME=str(ctx.settings.java_home()),
-        FLINK_REST_PORT=str(ctx.port("flink")),
     )
     return ComponentSpec(
         name=job.name,
