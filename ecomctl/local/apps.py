@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ecomctl.local import probes
-from ecomctl.local.context import HOST, LocalContext
+from ecomctl.local.context import LocalContext
 from ecomctl.local.spec import ComponentSpec, ProbeResult
 from ecomctl.topology import Service, Worker
 from ecomctl.wiring import service_env, worker_env
@@ -63,6 +63,3 @@ def stores_used(part: Service | Worker) -> tuple[str, ...]:
         needs.append("awsapi")
     return tuple(needs)
 
-
-def gateway_url(ctx: LocalContext) -> str:
-    return f"http://{HOST}:{ctx.port(ctx.topology.gateway)}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -311,10 +311,6 @@ class LocalPlatform:
             others = frozenset(component_names()) - {name}
             self._start_all([spec], QuietReporter(), already_ready=others)
 
-    def restart_component(self, name: str) -> None:
-        self.stop_component(name)
-        self.start_component(name)
-
     def _known(self, name: str) -> str:
         if name not in component_names():
             raise ConfigError(f"no component named {name!r}")
@@ -407,5 +403,3 @@ def _port_holder(port: int) -> str:
         pass
     return ""
 
-
-ProgressFn = Callable[[str], None]

@@ -22,6 +22,7 @@ import pytest
 
 from ecomctl.local import probes
 from ecomctl.local.platform import LocalPlatform, component_names
+from ecomctl.settings import Settings
 from ecomctl.topology import TOPOLOGY
 from tests.conftest import TEST_OFFSET, run_ecomctl, stack_environ
 
@@ -153,8 +154,10 @@ def test_port_conflict_is_reported_in_one_line(tmp_path) -> None:  # type: ignor
     assert any(f"port {taken} for mariadb is already in use" in line for line in first), result.stderr
     assert "ECOMCTL_PORT_OFFSET" in result.stderr
     assert "Traceback" not in result.stderr
-    # nothing of that stack was left running, and --purge removes its state
-    assert LocalPlatform.__name__  # (the stack never started a supervisor)
+    # nothing of that stack was started (the check comes before the supervisor), and --purge
+    # removes its state
+    refused = LocalPlatform(Settings.load(env))
+    assert not refused.supervisor.running() and refused.strays() == []
     purge = run_ecomctl(["down", "--purge"], env, timeout=120)
     assert purge.returncode == 0, purge.stderr
     assert not (tmp_path / "local").exists()
