@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import os
+
 from granian import Granian
 from granian.constants import Interfaces
 
 from services.kit.settings import env_int, env_str
 
+BACKGROUND_NICE = 19
+"""CPU priority of a latency-tolerant process (an event consumer): it runs on the cores the
+request path leaves idle, and catches up as soon as a burst is over."""
 
-def serve(target: str) -> None:
-    """``target`` is ``"services.<pkg>.app:create_app"``; binds ``$HOST:$PORT``."""
+
+def serve(target: str, *, background: bool = False) -> None:
+    """``target`` is ``"services.<pkg>.app:create_app"``; binds ``$HOST:$PORT``.
+
+    ``background``: run at ``BACKGROUND_NICE`` (the worker inherits it).
+    """
+    if background:
+        os.nice(BACKGROUND_NICE - os.nice(0))
     Granian(
         target,
         address=env_str("HOST", "127.0.0.1"),

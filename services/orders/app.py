@@ -9,14 +9,13 @@ from pathlib import Path
 import aiohttp
 from asyncmy.errors import InterfaceError, OperationalError
 from litestar import Litestar
-from litestar.di import Provide
 
 from services.kit import kafka, mysql
 from services.kit.app import build_app, openapi_config
-from services.kit.auth import caller_provider
+from services.kit.auth import Callers
 from services.kit.dynamo import DynamoClient, DynamoError
 from services.kit.metrics import Metrics
-from services.orders.controllers import OrdersController
+from services.orders.controllers import orders_controller
 from services.orders.relay import OutboxRelay
 from services.orders.service import OrderCounters, OrderService
 from services.orders.settings import Settings
@@ -61,20 +60,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def check_kafka() -> None:
         await kafka.check_reachable(settings.kafka)
 
-    def provide_orders() -> OrderService:
+    def service() -> OrderService:
         return holder["service"]
 
     return build_app(
         service=settings.service.name,
         log_level=settings.service.log_level,
-        handlers=[OrdersController],
+        handlers=[orders_controller(service, Callers(settings.service.jwt_secret))],
         checks={"mysql": check_mysql, "dynamodb": stock.describe, "kafka": check_kafka},
         metrics=metrics,
         lifespan=[database_and_relay],
-        dependencies={
-            "orders": Provide(provide_orders, sync_to_thread=False),
-            "caller": Provide(caller_provider(settings.service.jwt_secret), sync_to_thread=False),
-        },
         openapi=openapi_config("orders"),
         unavailable_on=(OperationalError, InterfaceError, OSError, DynamoError, aiohttp.ClientError),
     )

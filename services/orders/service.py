@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Callable
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from asyncmy.errors import IntegrityError
+from asyncmy.errors import IntegrityError, InterfaceError, OperationalError
 
 from services.kit.auth import Caller
 from services.kit.errors import Conflict, Invalid, NotFound, Unavailable
@@ -23,11 +24,13 @@ from services.kit.events import (
     utc_now,
 )
 from services.kit.pagination import decode_cursor, encode_cursor
+from services.orders.commits import GroupCommit
 from services.orders.schemas import Order, OrderCreate, OrderLine, OrderPage
 from services.orders.stock import ProductMissing, Reserved, StockLedger, StockShort
-from services.orders.store import OrderStore
+from services.orders.store import NewOrder, OrderStore
 
 log = logging.getLogger("services.orders")
+CONNECTION_FAILURES = (OperationalError, InterfaceError, OSError)  # a whole group commit failed, not one order
 
 
 @dataclass
@@ -74,6 +77,8 @@ class OrderService:
         self.topic = topic
         self.committed = committed
         self.counters = counters
+        self.writes = GroupCommit(store.insert_many, shared_failures=CONNECTION_FAILURES)
+        self._tasks: set[asyncio.Future[Exception | None]] = set()  # writes whose caller went away
 
     async def create(self, caller: Caller, data: OrderCreate, idempotency_key: str | None) -> Order:
         lines = requested_lines(data)
@@ -94,23 +99,37 @@ class OrderService:
             ) from None
         now = utc_now()
         order = self._priced(caller, reserved, rfc3339(now))
+        new = NewOrder(order, now, idempotency_key, self.topic, event_of(order, ORDER_CREATED, order.created_at))
+        # Shielded: a caller that goes away mid-write leaves either a stored order or released stock.
+        stored = asyncio.ensure_future(self._store(new, reserved))
         try:
-            await self.store.insert(order, now, idempotency_key, self.topic,
-                                    event_of(order, ORDER_CREATED, order.created_at))
+            error = await asyncio.shield(stored)
+        except asyncio.CancelledError:
+            self._tasks.add(stored)
+            stored.add_done_callback(self._tasks.discard)
+            raise
+        if error is None:
+            return order
+        if isinstance(error, IntegrityError) and idempotency_key is not None:
+            earlier = await self.store.by_idempotency_key(caller.user_id, idempotency_key)
+            if earlier is not None:
+                return earlier
+        log.warning("order not stored, stock released (%s)", type(error).__name__)
+        raise Unavailable("the order could not be stored; nothing was charged or reserved") from error
+
+    async def _store(self, new: NewOrder, reserved: list[Reserved]) -> Exception | None:
+        """Write ``new`` (in a group commit); when that fails, give its stock back and return the error."""
+        try:
+            await self.writes.write(new)
         except BaseException as exc:
             await self.stock.release([(r.product_id, r.quantity) for r in reserved])
-            if isinstance(exc, IntegrityError) and idempotency_key is not None:
-                earlier = await self.store.by_idempotency_key(caller.user_id, idempotency_key)
-                if earlier is not None:
-                    return earlier
             if isinstance(exc, Exception):
-                log.warning("order not stored, stock released (%s)", type(exc).__name__)
-                raise Unavailable("the order could not be stored; nothing was charged or reserved") from exc
+                return exc
             raise
         self.committed()
         self.counters.created.inc()
-        self.counters.revenue.inc(float(Decimal(order.total)))
-        return order
+        self.counters.revenue.inc(float(Decimal(new.order.total)))
+        return None
 
     @staticmethod
     def _priced(caller: Caller, reserved: list[Reserved], created_at: str) -> Order:

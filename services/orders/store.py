@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -29,27 +30,55 @@ async def insert_outbox(cur: Any, topic: str, event: OrderEvent) -> None:
     )
 
 
+def _values(row: str, count: int) -> str:
+    return ", ".join([row] * count)
+
+
+@dataclass(frozen=True)
+class NewOrder:
+    """An order to store with its event (``created``: its creation time)."""
+
+    order: Order
+    created: datetime
+    idempotency_key: str | None
+    topic: str
+    event: OrderEvent
+
+
 class OrderStore:
     def __init__(self, pool: Pool) -> None:
         self.pool = pool
 
-    async def insert(self, order: Order, created: datetime, idempotency_key: str | None,
-                     topic: str, event: OrderEvent) -> None:
-        """The order, its lines and its event in one transaction."""
+    async def insert_many(self, batch: Sequence[NewOrder]) -> None:
+        """Orders, their lines and their events in one transaction: one multi-row INSERT per table."""
+        orders: list[object] = []
+        lines: list[object] = []
+        events: list[object] = []
+        for new in batch:
+            order = new.order
+            orders += [order.id, order.user_id, order.status, Decimal(order.total), order.currency,
+                       new.idempotency_key, _naive(new.created), _naive(new.created)]
+            for n, line in enumerate(order.items):
+                lines += [order.id, n, line.product_id, line.name, line.quantity, Decimal(line.unit_price),
+                          Decimal(line.line_total)]
+            events += [new.event.event_id, new.topic, new.event.order_id, encode(new.event).decode()]
         async with mysql.transaction(self.pool) as conn, conn.cursor() as cur:
             await cur.execute(
                 "INSERT INTO orders (id, user_id, status, total, currency, idempotency_key, created_at,"
-                " updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                (order.id, order.user_id, order.status, Decimal(order.total), order.currency,
-                 idempotency_key, _naive(created), _naive(created)),
+                " updated_at) VALUES " + _values("(%s, %s, %s, %s, %s, %s, %s, %s)", len(batch)),
+                orders,
             )
-            await cur.executemany(
-                "INSERT INTO order_items (order_id, line, product_id, name, quantity, unit_price, line_total)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                [(order.id, n, line.product_id, line.name, line.quantity, Decimal(line.unit_price),
-                  Decimal(line.line_total)) for n, line in enumerate(order.items)],
+            if lines:
+                await cur.execute(
+                    "INSERT INTO order_items (order_id, line, product_id, name, quantity, unit_price, line_total)"
+                    " VALUES " + _values("(%s, %s, %s, %s, %s, %s, %s)", len(lines) // 7),
+                    lines,
+                )
+            await cur.execute(
+                "INSERT INTO outbox (event_id, topic, msg_key, payload, created_at) VALUES "
+                + _values("(%s, %s, %s, %s, NOW(6))", len(batch)),
+                events,
             )
-            await insert_outbox(cur, topic, event)
 
     async def by_idempotency_key(self, user_id: str, key: str) -> Order | None:
         row = await mysql.fetch_one(

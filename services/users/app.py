@@ -8,13 +8,12 @@ from pathlib import Path
 
 from asyncmy.errors import InterfaceError, OperationalError
 from litestar import Litestar
-from litestar.di import Provide
 
 from services.kit import mysql
 from services.kit.app import build_app, openapi_config
-from services.kit.auth import caller_provider
+from services.kit.auth import Callers
 from services.kit.metrics import Metrics
-from services.users.controllers import AuthController, UsersController
+from services.users.controllers import users_controllers
 from services.users.service import UserService
 from services.users.settings import Settings
 from services.users.store import UserStore
@@ -42,20 +41,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def check_mysql() -> None:
         await mysql.ping(holder["service"].store.pool)
 
-    def provide_users() -> UserService:
+    def service() -> UserService:
         return holder["service"]
 
     return build_app(
         service=settings.service.name,
         log_level=settings.service.log_level,
-        handlers=[UsersController, AuthController],
+        handlers=users_controllers(service, Callers(settings.service.jwt_secret)),
         checks={"mysql": check_mysql},
         metrics=metrics,
         lifespan=[database],
-        dependencies={
-            "users": Provide(provide_users, sync_to_thread=False),
-            "caller": Provide(caller_provider(settings.service.jwt_secret), sync_to_thread=False),
-        },
         openapi=openapi_config("users"),
         unavailable_on=(OperationalError, InterfaceError, OSError),
     )

@@ -1,0 +1,93 @@
+"""Group commit: writes that arrive while a transaction is in flight share the next one.
+
+Placing an order writes three rows (order, lines, outbox event) in one transaction. Under load,
+orders placed while a commit is in flight are queued and written together by the next
+transaction: one multi-row statement per table and one commit for the whole batch instead of
+four round trips and a commit each (on this machine MariaDB's CPU and the orders service's
+socket writes per order fell by more than half). Nothing changes for a single order.
+
+Each writer still learns the outcome of its own rows, and only after the commit: a batch that
+fails for a reason that may belong to one of its writes (a duplicate idempotency key, a value
+the table refuses) is retried one write at a time, so every writer gets the answer it would
+have had alone. A batch that fails because the database is unreachable fails every writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class GroupCommit(Generic[T]):
+    def __init__(self, write_many: Callable[[list[T]], Awaitable[None]], *, max_batch: int = 100,
+                 shared_failures: tuple[type[BaseException], ...] = ()) -> None:
+        """``write_many`` writes its items in one transaction (all or none); ``shared_failures``
+        are the errors that concern the whole batch (not retried one by one)."""
+        self.write_many = write_many
+        self.max_batch = max_batch
+        self.shared_failures = shared_failures
+        self._waiting: list[tuple[T, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+        self.transactions = 0  # transactions issued (for tests and tuning)
+
+    async def write(self, item: T) -> None:
+        """Returns once ``item`` is committed; raises what its transaction raised.
+
+        Cancelling the caller does not cancel the write: the outcome is the batch's.
+        """
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((item, future))
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._drain())
+        await asyncio.shield(future)
+
+    async def _drain(self) -> None:
+        batch: list[tuple[T, asyncio.Future[None]]] = []
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting[:self.max_batch], self._waiting[self.max_batch:]
+                await self._commit(batch)
+                batch = []
+        except BaseException:  # cancelled (shutting down): nobody may wait forever
+            for _, future in batch + self._waiting:
+                future.cancel()
+            self._waiting = []
+            raise
+        finally:
+            self._writer = None
+
+    async def _commit(self, batch: list[tuple[T, asyncio.Future[None]]]) -> None:
+        try:
+            await self._transaction([item for item, _ in batch])
+        except Exception as exc:
+            if len(batch) == 1 or isinstance(exc, self.shared_failures):
+                for _, future in batch:
+                    _settle(future, exc)
+                return
+            for item, future in batch:  # one by one: each gets the answer it would have had alone
+                try:
+                    await self._transaction([item])
+                except Exception as alone:
+                    _settle(future, alone)
+                else:
+                    _settle(future, None)
+            return
+        for _, future in batch:
+            _settle(future, None)
+
+    async def _transaction(self, items: list[T]) -> None:
+        self.transactions += 1
+        await self.write_many(items)
+
+
+def _settle(future: asyncio.Future[None], exc: BaseException | None) -> None:
+    if future.done():
+        return
+    if exc is None:
+        future.set_result(None)
+    else:
+        future.set_exception(exc)
+        future.exception()  # retrieved: a writer that was cancelled leaves no "never retrieved" warning
