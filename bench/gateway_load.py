@@ -7,7 +7,13 @@ Scenarios (each through the gateway, ``-c`` connections, ``-d`` seconds):
   order     POST /api/orders                                       (bearer token, 1 unit)
 
 Usage (a running stack; credentials from ``ecomctl credentials --json`` or flags):
-  python bench/gateway_load.py --url http://127.0.0.1:8000 [-c 64] [-d 15] [-t 2] [--json]
+  python bench/gateway_load.py --url http://127.0.0.1:8000 [-c 64] [-d 15] [-t 2] [--json] [--cpu]
+
+``--cpu`` also reports where the CPU went: the utime+stime of every component of the stack
+(``ecomctl status --json``: each component's process tree, so a service's granian worker and
+the Flink job's Python workers count) and of wrk itself, over each scenario, as microseconds per
+request and as a share of the two cores. The stack is the one ``ecomctl`` sees in this
+environment (``ECOMCTL_STATE_DIR``, ``ECOMCTL_PORT_OFFSET``).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -46,6 +53,7 @@ class Result:
     target_rps: float
     target_p99_ms: float | None
     load_average: float = 0.0  # 1-minute load average after the run: other work sharing the cores
+    cpu_us_per_request: dict[str, float] | None = None  # --cpu: component -> CPU microseconds per request
 
     @property
     def meets_target(self) -> bool:
@@ -84,6 +92,90 @@ def seed(url: str, admin_email: str, admin_password: str) -> dict[str, str]:
         api.post("/api/users", json={"name": "Bench", "email": email, "password": password}).raise_for_status()
         token = api.post("/api/auth/login", json={"email": email, "password": password}).json()["access_token"]
     return {"product_id": ids[0], "category": category, "token": token}
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_table() -> dict[int, tuple[int, int]]:
+    """pid -> (parent pid, utime+stime in clock ticks) of every process now."""
+    table: dict[int, tuple[int, int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        fields = raw[raw.rindex(")") + 2:].split()  # after "pid (comm) "; comm may hold spaces
+        table[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    return table
+
+
+def busy_ticks() -> int:
+    """Every core's non-idle time since boot (``/proc/stat``), in clock ticks."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, Path("/proc/stat").read_text().split()[1:9])
+    return user + nice + system + irq + softirq + steal
+
+
+def tree(table: dict[int, tuple[int, int]], root: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _) in table.items():
+        children.setdefault(parent, []).append(pid)
+    found, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        if pid in table and pid not in found:
+            found.add(pid)
+            todo.extend(children.get(pid, ()))
+    return found
+
+
+def stack_components() -> dict[str, int]:
+    """component -> pid of the stack ``ecomctl`` sees in this environment."""
+    out = subprocess.run([sys.executable, "-m", "ecomctl", "status", "--json"], capture_output=True, text=True,
+                         check=False)
+    return {c["name"]: int(c["pid"]) for c in json.loads(out.stdout)["components"] if c.get("pid")}
+
+
+class CpuMeter:
+    """CPU seconds per component (its whole process tree), wrk, and everything else, over a run."""
+
+    def __init__(self, components: dict[str, int]) -> None:
+        self.components = components
+        self._before: dict[int, int] = {}
+        self._busy = 0
+        self._children = 0.0
+
+    def start(self) -> None:
+        self._before = {pid: ticks for pid, (_, ticks) in process_table().items()}
+        self._busy = busy_ticks()
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self._children = usage.ru_utime + usage.ru_stime
+
+    def stop(self) -> dict[str, float]:
+        table = process_table()
+        busy = (busy_ticks() - self._busy) / CLOCK_TICKS
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        seconds = {"wrk": usage.ru_utime + usage.ru_stime - self._children}
+        for name, root in self.components.items():
+            pids = tree(table, root)
+            seconds[name] = sum(table[p][1] - self._before.get(p, 0) for p in pids) / CLOCK_TICKS
+        seconds["everything else"] = max(0.0, busy - sum(seconds.values()))
+        return seconds
+
+
+def cpu_table(results: list[Result], shares: dict[str, dict[str, float]], duration_s: int) -> list[str]:
+    """Markdown: CPU microseconds per request, per component, and each scenario's share of the cores."""
+    names = sorted({n for r in results for n in (r.cpu_us_per_request or {})},
+                   key=lambda n: -max((r.cpu_us_per_request or {}).get(n, 0.0) for r in results))
+    rows = ["| component | " + " | ".join(f"{r.scenario} us/req (cores)" for r in results) + " |",
+            "|---|" + "---|" * len(results)]
+    for name in names:
+        cells = [f"{(r.cpu_us_per_request or {}).get(name, 0.0):.0f}"
+                 f" ({shares[r.scenario].get(name, 0.0) / duration_s:.2f})" for r in results]
+        rows.append(f"| {name} | " + " | ".join(cells) + " |")
+    return rows
 
 
 def lua(method: str, headers: dict[str, str], body: str | None) -> str:
@@ -154,7 +246,8 @@ def machine() -> str:
     return f"{system}, {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}"
 
 
-def markdown(results: list[Result], commands: dict[str, list[str]], connections: int, duration_s: int) -> str:
+def markdown(results: list[Result], commands: dict[str, list[str]], connections: int, duration_s: int,
+             shares: dict[str, dict[str, float]]) -> str:
     rows = ["| scenario | req/s | p50 ms | p99 ms | requests | errors | load avg | target | met |",
             "|---|---|---|---|---|---|---|---|---|"]
     for r in results:
@@ -163,6 +256,9 @@ def markdown(results: list[Result], commands: dict[str, list[str]], connections:
                     f"{r.errors} | {r.load_average} | {target} | {'yes' if r.meets_target else 'no'} |")
     lines = [f"Machine: {machine()}. {connections} connections, {duration_s} s per scenario.", "", *rows, ""]
     lines += ["wrk commands:", "", "```", *(" ".join(c) for c in commands.values()), "```"]
+    if shares:
+        lines += ["", "CPU per request (microseconds; in brackets: cores used on average):", "",
+                  *cpu_table(results, shares, duration_s)]
     return "\n".join(lines)
 
 
@@ -176,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--admin-email")
     parser.add_argument("--admin-password")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of markdown")
+    parser.add_argument("--cpu", action="store_true", help="CPU per request of every stack component and wrk")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         print("error: wrk is not installed (apt-get install wrk)", file=sys.stderr)
@@ -183,19 +280,27 @@ def main(argv: list[str] | None = None) -> int:
     seeded = seed(args.url, *credentials(args))
     results: list[Result] = []
     commands: dict[str, list[str]] = {}
+    shares: dict[str, dict[str, float]] = {}
+    meter = CpuMeter(stack_components()) if args.cpu else None
     for name, (path, script) in scenarios(seeded).items():
         if args.only and name not in args.only:
             continue
+        if meter is not None:
+            meter.start()
         out, command = run_wrk(args.url.rstrip("/") + path, script, args.connections, args.duration, args.threads)
         commands[name] = command
         result = parse(name, out)
         result.load_average = round(os.getloadavg()[0], 1)
+        if meter is not None:
+            shares[name] = meter.stop()
+            result.cpu_us_per_request = {k: round(v * 1e6 / max(result.requests, 1), 1)
+                                         for k, v in shares[name].items()}
         results.append(result)
     if args.json:
         print(json.dumps({"machine": machine(), "connections": args.connections, "duration_s": args.duration,
                           "results": [asdict(r) | {"meets_target": r.meets_target} for r in results]}, indent=2))
     else:
-        print(markdown(results, commands, args.connections, args.duration))
+        print(markdown(results, commands, args.connections, args.duration, shares))
     return 0
 
 
