@@ -8,6 +8,7 @@ broken answer a 502: never a hang, never internals in the body.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -81,19 +82,29 @@ async def _respond(send: Send, status: int, headers: list[tuple[bytes, bytes]], 
     await send(payload)
 
 
+Cached = tuple[list[tuple[bytes, bytes]], bytes]  # headers, body of a 200 answer
+
+
 class PublicCache:
     """Successful anonymous GET answers, kept ``ttl_s`` (the catalogue's own read cache is as fresh).
 
     Only what anyone may read is cached (no Authorization header); orders never read stock
     from here, so the cache cannot cause an oversell.
+
+    Misses are single-flight: while one request fetches a key, the others that miss it wait for
+    that answer instead of each going upstream (when an entry expired under load, every open
+    connection used to miss at once and the burst of upstream calls showed in the p99). A
+    write through the gateway (``clear``) also forgets the fetches in flight, so a read that
+    starts after a write never gets an answer fetched before it.
     """
 
     def __init__(self, ttl_s: float, max_entries: int = 10_000) -> None:
         self.ttl_s = ttl_s
         self.max_entries = max_entries
         self._entries: dict[str, tuple[float, list[tuple[bytes, bytes]], bytes]] = {}
+        self._fetching: dict[str, asyncio.Future[Cached | None]] = {}
 
-    def get(self, key: str) -> tuple[list[tuple[bytes, bytes]], bytes] | None:
+    def get(self, key: str) -> Cached | None:
         entry = self._entries.get(key)
         if entry is None or entry[0] < time.monotonic():
             return None
@@ -101,8 +112,29 @@ class PublicCache:
 
     def clear(self) -> None:
         self._entries.clear()
+        self._fetching.clear()
 
-    def put(self, key: str, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    def fetching(self, key: str) -> asyncio.Future[Cached | None] | None:
+        """The fetch of ``key`` in flight, if any (its result: the answer, or None if not cacheable)."""
+        return self._fetching.get(key)
+
+    def begin(self, key: str) -> asyncio.Future[Cached | None]:
+        """Register the caller as the one fetching ``key``; it must call ``end`` in every case."""
+        fetch: asyncio.Future[Cached | None] = asyncio.get_running_loop().create_future()
+        self._fetching[key] = fetch
+        return fetch
+
+    def end(self, key: str, fetch: asyncio.Future[Cached | None], answer: Cached | None) -> None:
+        """Publish the fetched answer (None: not cacheable) to the waiters; cache it unless a write
+        happened meanwhile."""
+        if self._fetching.get(key) is fetch:
+            del self._fetching[key]
+            if answer is not None:
+                self._put(key, *answer)
+        if not fetch.done():
+            fetch.set_result(answer)
+
+    def _put(self, key: str, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
         if len(self._entries) >= self.max_entries:
             self._entries.clear()
         self._entries[key] = (time.monotonic() + self.ttl_s, headers, body)
@@ -146,32 +178,46 @@ class Proxy:
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
         query: bytes = scope.get("query_string", b"")
         target = raw_path.decode("latin-1") + (("?" + query.decode("latin-1")) if query else "")
-        cacheable = self.cache is not None and method == "GET" and authorization is None
-        if cacheable:
-            hit = self.cache.get(target)  # type: ignore[union-attr]
-            if hit is not None:
-                await _respond(send, 200, hit[0], hit[1])
-                return
+        cache = self.cache if method == "GET" and authorization is None else None
+        if cache is None:
+            await self._forward(send, method, target, headers, body)
+            return
+        hit = cache.get(target)
+        if hit is None:
+            pending = cache.fetching(target)
+            if pending is not None:
+                hit = await asyncio.shield(pending)
+        if hit is not None:
+            await _respond(send, 200, hit[0], hit[1])
+            return
+        fetch = cache.begin(target)
+        answer: Cached | None = None
+        try:
+            answer = await self._forward(send, method, target, headers, body)
+        finally:
+            cache.end(target, fetch, answer)
+
+    async def _forward(self, send: Send, method: str, target: str, headers: list[tuple[bytes, bytes]],
+                       body: bytes) -> Cached | None:
+        """Send the request upstream and its answer back; the answer when it is a cacheable 200."""
         try:
             answer = await self.upstream.request(method, target, headers, body)
         except UpstreamTimeout:
             log.warning("upstream timeout: %s %s:%s", method, self.upstream.host, self.upstream.port)
             await _problem(send, 504, "Gateway Timeout", "the service did not answer in time")
-            return
+            return None
         except UpstreamUnavailable as exc:
             log.warning("upstream unreachable: %s:%s (%s)", self.upstream.host, self.upstream.port, exc)
             await _problem(send, 503, "Service Unavailable", "the service is unavailable, retry later",
                            {"retry-after": "1"})
-            return
+            return None
         except UpstreamBroken as exc:
             log.warning("upstream failed: %s:%s (%s)", self.upstream.host, self.upstream.port, exc)
             await _problem(send, 502, "Bad Gateway", "the service gave no valid answer")
-            return
+            return None
         out = [(k, v) for k, v in answer.headers if k in FORWARD_RESPONSE]
         out.append((b"content-length", str(len(answer.body)).encode()))
-        if self.cache is not None:
-            if cacheable and answer.status == 200:
-                self.cache.put(target, out, answer.body)
-            elif method not in ("GET", "HEAD") and answer.status < 400:
-                self.cache.clear()  # a write through this gateway is visible to its next read
+        if self.cache is not None and method not in ("GET", "HEAD") and answer.status < 400:
+            self.cache.clear()  # a write through this gateway is visible to its next read
         await _respond(send, answer.status, out, answer.body)
+        return (out, answer.body) if answer.status == 200 else None
