@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import aiohttp
 from botocore.exceptions import BotoCoreError
 from litestar import Litestar
 from litestar.di import Provide
@@ -9,6 +13,7 @@ from litestar.di import Provide
 from services.kit import aws, kafka
 from services.kit.app import build_app, openapi_config
 from services.kit.auth import caller_provider
+from services.kit.dynamo import DynamoClient, DynamoError
 from services.kit.metrics import Metrics
 from services.notifications.controllers import NotificationsController
 from services.notifications.service import NotificationService
@@ -20,7 +25,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     metrics = Metrics(settings.service.name)
     store = NotificationStore(
-        aws.client("dynamodb", settings.aws.region), aws.client("sns", settings.aws.region),
+        DynamoClient(settings.aws.region), aws.client("sns", settings.aws.region),
         settings.table_notifications, settings.table_processed_events, settings.sns_topic_arn,
         settings.processed_ttl_days * 86400,
     )
@@ -35,6 +40,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         concurrency=8,
     )
 
+    @asynccontextmanager
+    async def dynamodb_client(_: Litestar) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await store.dynamodb.close()
+
     async def check_kafka() -> None:
         await kafka.check_reachable(settings.kafka)
 
@@ -47,11 +59,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         handlers=[NotificationsController],
         checks={"dynamodb": store.check_tables, "sns": store.check_topic, "kafka": check_kafka},
         metrics=metrics,
-        lifespan=[consumer],
+        lifespan=[dynamodb_client, consumer],
         dependencies={
             "notifications": Provide(provide_notifications, sync_to_thread=False),
             "caller": Provide(caller_provider(settings.service.jwt_secret), sync_to_thread=False),
         },
         openapi=openapi_config("notifications"),
-        unavailable_on=(BotoCoreError,),
+        unavailable_on=(BotoCoreError, DynamoError, aiohttp.ClientError),
     )

@@ -15,6 +15,7 @@ import pytest
 from ecomctl.local.platform import LocalPlatform
 from services.kit import aws
 from services.kit.auth import Caller
+from services.kit.dynamo import DynamoClient
 from services.kit.events import EventItem, OrderEvent
 from services.notifications.service import NotificationService
 from services.notifications.settings import Settings
@@ -92,7 +93,7 @@ def test_the_notification_reaches_an_sns_subscriber(
 def test_a_redelivered_event_changes_nothing(aws_environ: Callable[[str], dict[str, str]]) -> None:
     settings = Settings.from_env(aws_environ("notifications"))
     store = NotificationStore(
-        aws.client("dynamodb", settings.aws.region), aws.client("sns", settings.aws.region),
+        DynamoClient(settings.aws.region), aws.client("sns", settings.aws.region),
         settings.table_notifications, settings.table_processed_events, settings.sns_topic_arn, 3600,
     )
 
@@ -119,6 +120,7 @@ def test_a_redelivered_event_changes_nothing(aws_environ: Callable[[str], dict[s
         first = await service.notify(event)
         second = await service.notify(event)
         page = await service.page(Caller(user_id=user_id, email="", role="user"), 10, None)
+        await store.dynamodb.close()
         return first, second, len(page.items)
 
     assert asyncio.run(twice()) == (True, False, 1)
