@@ -28,6 +28,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -54,6 +55,9 @@ class Result:
     target_p99_ms: float | None
     load_average: float = 0.0  # 1-minute load average after the run: other work sharing the cores
     cpu_us_per_request: dict[str, float] | None = None  # --cpu: component -> CPU microseconds per request
+    settle_s: float | None = None  # --settle: seconds waited after the scenario for the stack to be idle
+    settled: bool = False  # --settle: whether it became idle within the limit
+    deferred_us_per_request: dict[str, float] | None = None  # --settle: CPU spent meanwhile, per request
 
     @property
     def meets_target(self) -> bool:
@@ -165,6 +169,26 @@ class CpuMeter:
         return seconds
 
 
+IDLE_CORES = 0.15  # the stack is idle below this (JVMs, Kafka and the Flink job idling)
+
+
+def settle(components: dict[str, int], timeout_s: float) -> tuple[float, bool, dict[str, float]]:
+    """Wait until the stack's components together use less than ``IDLE_CORES`` (2 s windows):
+    the seconds waited, whether the stack became idle, and the CPU seconds each component used
+    meanwhile (work a scenario left behind: events still being consumed)."""
+    started = time.monotonic()
+    total = CpuMeter(components)
+    total.start()
+    idle = False
+    while not idle and time.monotonic() - started < timeout_s:
+        window = CpuMeter(components)
+        window.start()
+        time.sleep(2)
+        used = window.stop()
+        idle = sum(v for k, v in used.items() if k in components) / 2 < IDLE_CORES
+    return time.monotonic() - started, idle, {k: v for k, v in total.stop().items() if k in components}
+
+
 def cpu_table(results: list[Result], shares: dict[str, dict[str, float]], duration_s: int) -> list[str]:
     """Markdown: CPU microseconds per request, per component, and each scenario's share of the cores."""
     names = sorted({n for r in results for n in (r.cpu_us_per_request or {})},
@@ -259,6 +283,12 @@ def markdown(results: list[Result], commands: dict[str, list[str]], connections:
     if shares:
         lines += ["", "CPU per request (microseconds; in brackets: cores used on average):", "",
                   *cpu_table(results, shares, duration_s)]
+    for r in results:
+        if r.settle_s is not None:
+            spent = sorted((r.deferred_us_per_request or {}).items(), key=lambda kv: -kv[1])
+            state = f"idle again after {r.settle_s} s" if r.settled else f"still busy after {r.settle_s} s"
+            lines.append(f"\nafter {r.scenario}: {state}; CPU meanwhile per request: "
+                         + ", ".join(f"{k} {v:.0f} us" for k, v in spent if v >= 1))
     return "\n".join(lines)
 
 
@@ -273,6 +303,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--admin-password")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of markdown")
     parser.add_argument("--cpu", action="store_true", help="CPU per request of every stack component and wrk")
+    parser.add_argument("--settle", type=float, metavar="SECONDS",
+                        help="before the first and after every scenario, wait (at most this long) until the "
+                             "stack is idle, and report the CPU used meanwhile per request of the scenario")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         print("error: wrk is not installed (apt-get install wrk)", file=sys.stderr)
@@ -281,7 +314,10 @@ def main(argv: list[str] | None = None) -> int:
     results: list[Result] = []
     commands: dict[str, list[str]] = {}
     shares: dict[str, dict[str, float]] = {}
-    meter = CpuMeter(stack_components()) if args.cpu else None
+    components = stack_components() if args.cpu or args.settle else {}
+    meter = CpuMeter(components) if args.cpu else None
+    if args.settle:
+        settle(components, args.settle)
     for name, (path, script) in scenarios(seeded).items():
         if args.only and name not in args.only:
             continue
@@ -295,6 +331,11 @@ def main(argv: list[str] | None = None) -> int:
             shares[name] = meter.stop()
             result.cpu_us_per_request = {k: round(v * 1e6 / max(result.requests, 1), 1)
                                          for k, v in shares[name].items()}
+        if args.settle:
+            waited, result.settled, spent = settle(components, args.settle)
+            result.settle_s = round(waited, 1)
+            result.deferred_us_per_request = {k: round(v * 1e6 / max(result.requests, 1), 1)
+                                              for k, v in spent.items() if v > 0}
         results.append(result)
     if args.json:
         print(json.dumps({"machine": machine(), "connections": args.connections, "duration_s": args.duration,
