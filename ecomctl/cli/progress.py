@@ -11,6 +11,7 @@ from rich.text import Text
 
 from ecomctl.cli.render import err_console
 
+_DONE = frozenset({"healthy", "stopped"})
 _STYLE = {"healthy": "green", "starting": "yellow", "unhealthy": "red", "failed": "bold red",
           "stopped": "dim"}
 
@@ -43,7 +44,7 @@ class LiveReporter:
         if self._live is not None:
             self._live.update(self._table())
         elif previous is None or previous[0] != state:  # plain output: one line per change
-            took = f" in {time.monotonic() - started:.1f}s" if state == "healthy" else ""
+            took = f" in {time.monotonic() - started:.1f}s" if state in _DONE else ""
             err_console.print(f"[dim]{self._elapsed()}[/] {name}: {state}{took}", highlight=False)
 
     def _elapsed(self) -> str:
@@ -52,7 +53,7 @@ class LiveReporter:
     def _table(self) -> Table:
         table = Table.grid(padding=(0, 2))
         for name, (state, detail, started) in self._rows.items():
-            waited = "" if state == "healthy" else f"{time.monotonic() - started:4.1f}s"
+            waited = "" if state in _DONE else f"{time.monotonic() - started:4.1f}s"
             table.add_row(Text(name, style="bold"), Text(state, style=_STYLE.get(state, "")),
                           Text(waited, style="dim"), Text(detail[:70], style="dim"))
         return table

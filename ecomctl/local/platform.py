@@ -22,7 +22,7 @@ from ecomctl.local.layout import Layout
 from ecomctl.local.spec import ComponentSpec, ProbeResult
 from ecomctl.local.supervisor import ProcessInfo, Supervisor, kill_strays, stray_processes
 from ecomctl.settings import LOCAL_STACK, Settings
-from ecomctl.topology import TOPOLOGY
+from ecomctl.topology import TOPOLOGY, Service, Worker
 from ecomctl.wiring import service_env, stream_job_env, worker_env
 
 STORES = (mariadb, kafka, dynamodb, awsapi)
@@ -87,6 +87,19 @@ def component_names() -> list[str]:
     """Every component of the local stack, in start order."""
     return [m.NAME for m in STORES] + [s.name for s in TOPOLOGY.services] + [
         w.name for w in TOPOLOGY.workers] + [j.name for j in TOPOLOGY.stream_jobs]
+
+
+def component_users() -> dict[str, set[str]]:
+    """For each component, the components that use it while they run (``down`` stops them first)."""
+    users: dict[str, set[str]] = {name: set() for name in component_names()}
+    parts: list[Service | Worker] = [*TOPOLOGY.services, *TOPOLOGY.workers]
+    for part in parts:
+        for store in apps.stores_used(part):
+            users[store].add(part.name)
+    for job in TOPOLOGY.stream_jobs:
+        for store in flink.USES:
+            users[store].add(job.name)
+    return users
 
 
 class LocalPlatform:
@@ -231,18 +244,15 @@ class LocalPlatform:
 
     # -- down --------------------------------------------------------------------------------
     def down(self, purge: bool = False, reporter: Reporter | None = None) -> None:
-        """Stop everything in reverse order; ``purge`` also deletes the stack's data."""
+        """Stop everything, each component after those that use it; ``purge`` also deletes the data."""
         report = reporter or QuietReporter()
         if not self.layout.root.exists():
             return
         with self._lock(report):
             if self.supervisor.running():
-                names = component_names()
-                apps_first = [n for n in names if n not in {m.NAME for m in STORES}]
-                report.step("stopping services, workers and the stream job")
-                self.supervisor.stop_many(apps_first)
-                report.step("stopping stores")
-                self.supervisor.stop_many([m.NAME for m in STORES])
+                report.step("stopping components, each once nothing that uses it runs")
+                self.supervisor.stop_in_order(component_names(), component_users(),
+                                              on_change=lambda name, state: report.component(name, state, ""))
                 self.supervisor.shutdown()
             killed = kill_strays(self.layout)
             if killed:

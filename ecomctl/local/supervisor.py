@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import xmlrpc.client
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +24,7 @@ from ecomctl.local.layout import Layout
 from ecomctl.local.spec import ComponentSpec
 
 MARKER = "ECOMCTL_COMPONENT"
+_STOPPED_STATES = frozenset({"STOPPED", "EXITED", "FATAL"})
 
 
 @dataclass(frozen=True)
@@ -185,13 +186,37 @@ class Supervisor:
 
     def stop_many(self, names: Sequence[str], timeout_s: float = 30.0) -> None:
         """Stop ``names`` together and wait until none runs."""
-        for name in names:
-            self._stop_quietly(name, wait=False)
+        self.stop_in_order(names, {}, timeout_s)
+
+    def stop_in_order(
+        self, names: Sequence[str], users: Mapping[str, Iterable[str]], timeout_s: float = 30.0,
+        on_change: Callable[[str, str], None] | None = None,
+    ) -> None:
+        """Stop ``names``, each as soon as every one of its ``users`` has stopped; wait for all.
+
+        Unrelated components stop concurrently, so the whole takes as long as the longest chain
+        (e.g. the stream job's savepoint, then Kafka), not the sum of the slowest of each tier.
+        ``on_change(name, "stopping" | "stopped")`` reports progress.
+        """
+        notify = on_change or (lambda _name, _state: None)
+        waiting = {n: {u for u in users.get(n, ()) if u in names and u != n} for n in names}
+        asked: set[str] = set()
+        reported: set[str] = set()
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
+        while True:
             states = {p.name: p.state for p in self.processes()}
-            if all(states.get(n, "STOPPED") in ("STOPPED", "EXITED", "FATAL") for n in names):
+            stopped = {n for n in names if states.get(n, "STOPPED") in _STOPPED_STATES}
+            for name in sorted(stopped - reported):
+                reported.add(name)
+                notify(name, "stopped")
+            if stopped == set(names) or time.monotonic() > deadline:
                 return
+            for name in names:
+                if name not in asked and waiting[name] <= stopped:
+                    asked.add(name)
+                    if name not in stopped:
+                        notify(name, "stopping")
+                        self._stop_quietly(name, wait=False)
             time.sleep(0.05)
 
     def _stop_quietly(self, name: str, wait: bool = True) -> None:

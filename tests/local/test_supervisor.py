@@ -85,3 +85,39 @@ def unused_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def test_down_order_stops_each_component_after_its_users_and_the_rest_at_once(tmp_path: Path) -> None:
+    """`stop_in_order`: a store stops only once its (slow to stop) user has; unrelated parts don't wait."""
+    platform = _platform(tmp_path)
+    platform.layout.ensure()
+    stamps = tmp_path / "stopped"
+    stamps.mkdir()
+
+    def stopper(name: str, linger_s: float) -> ComponentSpec:
+        code = (
+            "import signal,sys,time\n"
+            "def stop(*_):\n"
+            f"    time.sleep({linger_s})\n"
+            f"    open({str(stamps / name)!r}, 'w').write(repr(time.time()))\n"
+            "    sys.exit(0)\n"
+            "signal.signal(signal.SIGTERM, stop)\n"
+            "while True: time.sleep(1)\n"
+        )
+        return _spec(name, code)
+
+    specs = [stopper("store", 0.0), stopper("user", 1.5), stopper("other", 0.0)]
+    try:
+        platform.supervisor.ensure_running(specs)
+        platform._start_all(specs, QuietReporter())
+        seen: list[tuple[str, str]] = []
+        platform.supervisor.stop_in_order(["store", "user", "other"], {"store": {"user"}},
+                                          on_change=lambda name, state: seen.append((name, state)))
+    finally:
+        platform.supervisor.shutdown()
+        kill_strays(platform.layout)
+    stopped_at = {p.name: float(p.read_text()) for p in stamps.iterdir()}
+    assert set(stopped_at) == {"store", "user", "other"}  # each got SIGTERM and exited by itself
+    assert stopped_at["store"] >= stopped_at["user"]  # not before its user
+    assert stopped_at["other"] < stopped_at["user"] - 1.0  # not held back by the slow user
+    assert seen.index(("store", "stopping")) > seen.index(("user", "stopped"))
