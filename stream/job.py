@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root: `
 from stream.checkpoints import StateLayout, latest_restore_point, prune
 from stream.flinkconf import flink_config
 from stream.settings import JobSettings, SettingsError
+from stream.source_topic import SourceTopicMissing, SourceTopicWait
 from stream.sql import insert_statements, setup_statements
 from stream.status import write_status
 
@@ -91,6 +92,8 @@ def _run(settings: JobSettings, layout: StateLayout, config: dict[str, str], res
     # No Python UDF runs in this job: skip PyFlink's local "loopback" UDF worker server, which
     # would otherwise listen on every interface.
     os.environ.setdefault("_python_worker_execution_mode", "process")
+    # The runtime starts the job alongside Kafka: plan while the source topic is awaited.
+    source_topic = SourceTopicWait(settings, log).start()
     conf = Configuration()
     for key, value in config.items():
         conf.set_string(key, value)
@@ -103,6 +106,13 @@ def _run(settings: JobSettings, layout: StateLayout, config: dict[str, str], res
     statement_set = t_env.create_statement_set()
     for insert in insert_statements(settings):
         statement_set.add_insert_sql(insert)
+    try:
+        waited = source_topic.result()
+    except SourceTopicMissing as exc:
+        log.error("%s; the job was not submitted", exc)
+        return 1
+    if waited >= 1:
+        log.info("source topic %s ready after %.1f s", settings.source_topic, waited)
     client = statement_set.execute().get_job_client()
     if client is None:
         log.error("the job was not submitted")
@@ -117,7 +127,14 @@ def _run(settings: JobSettings, layout: StateLayout, config: dict[str, str], res
             return _finish(client, state)
         if _stop["requested"]:
             return _stop_with_savepoint(client, layout, job_id, restored)
-        time.sleep(POLL_S)
+        _sleep_unless_stopped(POLL_S)
+
+
+def _sleep_unless_stopped(seconds: float) -> None:
+    """Sleep, but wake within 0.1 s of SIGTERM (``down`` waits for the savepoint that follows)."""
+    deadline = time.monotonic() + seconds
+    while not _stop["requested"] and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 def _finish(client: object, state: str) -> int:

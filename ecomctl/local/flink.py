@@ -10,6 +10,11 @@ from ecomctl.local.spec import ComponentSpec, ProbeResult
 from ecomctl.topology import StreamJob
 from ecomctl.wiring import stream_job_env
 
+USES = ("kafka",)
+"""What the job uses while it runs. It does not wait for it to start: the client JVM's start and
+the SQL planning (most of its start time) overlap Kafka's, and the job waits for its source topic
+before it is submitted (``stream.source_topic``). ``down`` stops the job before Kafka."""
+
 
 def prepare(ctx: LocalContext, progress: Callable[[str], None]) -> None:
     from stream import setup
@@ -30,7 +35,7 @@ def spec(ctx: LocalContext, job: StreamJob) -> ComponentSpec:
     return ComponentSpec(
         name=job.name,
         kind="stream",
-        requires=("kafka",),
+        requires=(),
         command=tuple(setup.job_command(runtime, state)),
         env=env,
         cwd=ctx.repo_root,

@@ -1,0 +1,111 @@
+"""Wait until the job's source topic exists before the job is submitted (runs in the Flink venv).
+
+The local runtime starts the job at the same time as Kafka, so that the client JVM's start-up and
+the SQL planning (most of the job's start time) overlap Kafka's; only the submission waits here.
+On a running cluster (Dataproc with MSK) the topic is already there and this returns at once.
+
+It asks Kafka with the same client the job uses (the Kafka connector's shaded ``AdminClient``,
+through the PyFlink gateway) and the same connection settings (``stream.sql.kafka_options``:
+bootstrap servers, security protocol, SASL), so whatever the job can reach, this can.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from stream.settings import JobSettings
+from stream.sql import kafka_options
+
+_ADMIN_CLIENT = "org.apache.flink.kafka.shaded.org.apache.kafka.clients.admin.AdminClient"
+_PROPERTY_PREFIX = "properties."
+POLL_S = 0.5
+TIMEOUT_S = 180.0  # Kafka's own start on a loaded machine; then the job exits and is restarted
+
+
+class SourceTopicMissing(RuntimeError):
+    """The source topic did not appear within the wait."""
+
+
+def client_properties(settings: JobSettings) -> dict[str, str]:
+    """Kafka client properties for reaching the source topic (the connector's ``properties.*``)."""
+    options = kafka_options(settings, settings.source_topic)
+    props = {k[len(_PROPERTY_PREFIX):]: v for k, v in options.items() if k.startswith(_PROPERTY_PREFIX)}
+    props.update({"request.timeout.ms": "3000", "default.api.timeout.ms": "5000",
+                  "reconnect.backoff.max.ms": "500"})
+    return props
+
+
+def wait_for_source_topic(settings: JobSettings, timeout_s: float, log: logging.Logger) -> float:
+    """Block until the source topic exists; return the seconds waited. Raises ``SourceTopicMissing``."""
+    from pyflink.java_gateway import get_gateway
+
+    jvm = get_gateway().jvm
+    props = jvm.java.util.Properties()
+    for key, value in client_properties(settings).items():
+        props.setProperty(key, value)
+    admin = _admin_class(jvm).create(props)
+    start = time.monotonic()
+    deadline = start + timeout_s
+    said = False
+    try:
+        while True:
+            if settings.source_topic in _topic_names(admin, jvm):
+                return time.monotonic() - start
+            if time.monotonic() > deadline:
+                raise SourceTopicMissing(
+                    f"topic {settings.source_topic!r} not found on {settings.bootstrap_servers} "
+                    f"within {timeout_s:.0f} s")
+            if not said:
+                log.info("waiting for topic %s on %s", settings.source_topic, settings.bootstrap_servers)
+                said = True
+            time.sleep(POLL_S)
+    finally:
+        admin.close()
+
+
+def _admin_class(jvm: Any) -> Any:
+    """The shaded AdminClient class, from the connector jar."""
+    node = jvm
+    for part in _ADMIN_CLIENT.split("."):
+        node = getattr(node, part)
+    return node
+
+
+def _topic_names(admin: Any, jvm: Any) -> set[str]:
+    try:
+        names = admin.listTopics().names().get(5, jvm.java.util.concurrent.TimeUnit.SECONDS)
+    except Exception:  # broker not up yet, or not answering: keep waiting until the deadline
+        return set()
+    return {str(name) for name in names}
+
+
+class SourceTopicWait:
+    """``wait_for_source_topic`` in a background thread, so the job is planned meanwhile."""
+
+    def __init__(self, settings: JobSettings, log: logging.Logger, timeout_s: float = TIMEOUT_S) -> None:
+        self._settings = settings
+        self._log = log
+        self._timeout_s = timeout_s
+        self._waited_s = 0.0
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._wait, name="source-topic-wait", daemon=True)
+
+    def start(self) -> SourceTopicWait:
+        self._thread.start()
+        return self
+
+    def _wait(self) -> None:
+        try:
+            self._waited_s = wait_for_source_topic(self._settings, self._timeout_s, self._log)
+        except BaseException as exc:  # handed to the caller of result()
+            self._error = exc
+
+    def result(self) -> float:
+        """Seconds waited; re-raises what the wait raised (``SourceTopicMissing`` on time-out)."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._waited_s

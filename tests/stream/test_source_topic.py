@@ -1,0 +1,29 @@
+"""The source-topic wait reaches Kafka exactly as the job's source does (same client settings).
+
+The wait itself runs in every platform start (the job starts alongside Kafka and waits for its
+topic); here the client properties it derives from the settings are pinned.
+"""
+
+from __future__ import annotations
+
+from stream.settings import JobSettings, KafkaAuth
+from stream.source_topic import client_properties
+from stream.sql import kafka_options
+
+
+def test_plain_connection_uses_the_sources_bootstrap_and_protocol() -> None:
+    props = client_properties(JobSettings("127.0.0.1:19092", "orders-events", "results", "g"))
+    assert props["bootstrap.servers"] == "127.0.0.1:19092"
+    assert props["security.protocol"] == "PLAINTEXT"
+    assert not any(key.startswith("properties.") for key in props)
+    assert int(props["default.api.timeout.ms"]) <= 10_000  # each poll is bounded; the caller's deadline rules
+
+
+def test_sasl_settings_are_the_connectors_own() -> None:
+    auth = KafkaAuth("SASL_SSL", "SCRAM-SHA-512", "analytics", 'pa"ss')
+    settings = JobSettings("b-1.msk:9096", "orders-events", "results", "g", auth=auth)
+    props = client_properties(settings)
+    connector = kafka_options(settings, "orders-events")
+    for key in ("sasl.mechanism", "sasl.jaas.config", "security.protocol"):
+        assert props[key] == connector[f"properties.{key}"]
+    assert "ScramLoginModule" in props["sasl.jaas.config"]
