@@ -21,6 +21,10 @@ ARTIFACTS = (
     maven.Artifact("org.apache.logging.log4j", "log4j-slf4j-impl", "2.24.3"),
 )
 HEAP = "-Xmx768m"
+# A single-node broker at development rates never needs the optimising C2 compiler, and C2's
+# compilations are half of the broker's start-up CPU (measured: 5.4-6.2 CPU-s to an open port
+# with C2, 3.1 with C1 only). On a 2-core machine starting a dozen processes at once, that matters.
+JIT = "-XX:TieredStopAtLevel=1"
 
 _LOG4J = """\
 status = warn
@@ -112,7 +116,7 @@ def spec(ctx: LocalContext) -> ComponentSpec:
         kind="store",
         requires=(),
         command=(
-            str(java_home / "bin" / "java"), "-Xms256m", HEAP, "-XX:+UseG1GC",
+            str(java_home / "bin" / "java"), "-Xms256m", HEAP, JIT, "-XX:+UseG1GC",
             "-XX:MaxGCPauseMillis=20", "-Djava.awt.headless=true", "-Djava.net.preferIPv4Stack=true",
             f"-Dlog4j2.configurationFile={conf / 'log4j2.properties'}",
             "-cp", f"{lib}/*", "kafka.Kafka", str(conf / "server.properties"),
