@@ -1,31 +1,37 @@
 """The job's SQL, built from settings: pure string builders, no pyflink import (unit-tested as text).
 
 Pipeline (every step is a built-in SQL operator, no Python UDF; all of it exists in Flink 1.15+
-and 2.x: window TVFs, cascading window aggregation, ``TRY_CAST``, Kafka metadata columns):
+and 2.x: window TVFs, window de-duplication, cascading window aggregation, ``TRY_CAST``):
 
 1. ``orders_events``: the Kafka source. ``occurred_at`` is the event-time attribute, parsed by the
    JSON format as ISO-8601 UTC (``...Z``, optional fraction); watermark = ``occurred_at -
-   WATERMARK_DELAY_S``. Parse failures are skipped, never fatal.
-2. ``order_lines``: one row per order line (``CROSS JOIN UNNEST(items)``), valid rows only, with a
-   ``copy_id`` (Kafka partition and offset in one BIGINT) telling apart redelivered copies of one event.
-3. ``heartbeat``: a ``datagen`` source ticking once a second whose event time is the wall clock;
-   ``timed_lines`` = order lines ``UNION ALL`` heartbeats. While the Kafka source has data, the
-   union's watermark is the minimum of both (Kafka's); when every partition has been idle for
-   ``IDLE_TIMEOUT_S`` (``table.exec.source.idle-timeout``), only the heartbeat drives it, so the last
-   window of a quiet shop still closes ``WATERMARK_DELAY_S`` after its end. For a grace period after
-   the start (``--heartbeat-grace-s``) the heartbeat stays at the epoch, so a backlog read at
-   start-up is never overtaken by the wall clock.
-4. Stage 1 (per window, per event / per event and product): de-duplication. Redelivered copies of
-   one ``event_id`` (the outbox relay is at-least-once) are identical, so ``SUM(x) /
-   COUNT(DISTINCT copy_id)`` is the value of one copy.
-5. Stage 2 (cascading window aggregation on stage 1's ``window_time``): per window, per product,
-   per user. Cancellations count in the window of their own ``occurred_at``: +1
+   WATERMARK_DELAY_S``. Parse failures are skipped, never fatal. ``order_events``: the events that
+   pass the event-level checks (the lines are checked in step 4).
+2. ``heartbeat``: a ``datagen`` source ticking once a second whose event time is the wall clock.
+   ``windowed_events`` = order events ``UNION ALL`` heartbeats, each assigned to its tumbling
+   window. While the Kafka source has data, the union's watermark is the minimum of both (Kafka's);
+   when every partition has been idle for ``IDLE_TIMEOUT_S`` (``table.exec.source.idle-timeout``),
+   only the heartbeat drives it, so the last window of a quiet shop still closes
+   ``WATERMARK_DELAY_S`` after its end. For a grace period after the start
+   (``--heartbeat-grace-s``) the heartbeat stays at the epoch, so a backlog read at start-up is
+   never overtaken by the wall clock.
+3. ``unique_events`` (stage 1, keyed by event): window de-duplication, the first copy of each
+   ``event_id`` per window. Redelivered copies (the outbox relay is at-least-once) are identical, so
+   that copy is the event.
+4. ``unique_lines``: the valid lines of those events (``CROSS JOIN UNNEST(items)``, done once);
+   heartbeats have no items and end here (their watermark goes on).
+5. Cascading window aggregations on ``window_time``: per product (from the lines); per event
+   (``event_facts``: an event counts when it has a valid line); per user (``user_facts``, from the
+   events, a NULL user included); per window (from the users: sums, and unique users = users with
+   a created order). Cancellations count in the window of their own ``occurred_at``: +1
    ``cancelled_orders``, and their units and totals are subtracted (see docs/stream.md).
 6. Three Kafka sinks on the one results topic, key = ``window|<start>`` /
    ``product|<start>|<id>`` / ``user|<start>|<id>`` (raw), value JSON; money as 2-decimal strings.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 from stream.settings import JobSettings
 
@@ -40,6 +46,17 @@ _LOGIN_MODULES = {
     "SCRAM-SHA-512": f"{_SHADED_KAFKA}.common.security.scram.ScramLoginModule",
 }
 _TS_FORMAT = "yyyy-MM-dd''T''HH:mm:ss''Z''"
+ITEMS_TYPE = "ARRAY<ROW<product_id STRING, quantity INT, unit_price STRING>>"
+
+
+class View(NamedTuple):
+    """A named query. The job registers it from one Table object (``create_temporary_view(name,
+    sql_query(query))``), not with ``CREATE VIEW``: a SQL view is expanded again in every INSERT
+    that reads it, and once a sink's filter is pushed into one copy the planner can no longer share
+    them (``user_facts`` would be computed twice, from the unnest on)."""
+
+    name: str
+    query: str
 
 
 def quote(value: str) -> str:
@@ -92,36 +109,27 @@ def source_ddl(settings: JobSettings) -> str:
   occurred_at TIMESTAMP_LTZ(3),
   order_id STRING,
   user_id STRING,
-  items ARRAY<ROW<product_id STRING, quantity INT, unit_price STRING>>,
+  items {ITEMS_TYPE},
   total STRING,
   currency STRING,
-  `partition` INT METADATA VIRTUAL,
-  `offset` BIGINT METADATA VIRTUAL,
   WATERMARK FOR occurred_at AS occurred_at - INTERVAL '{settings.watermark_delay_s}' SECOND
 ) {with_clause(options)}"""
 
 
-def order_lines_view() -> str:
-    return f"""CREATE TEMPORARY VIEW order_lines AS
-SELECT
-  e.event_id,
-  e.`type` AS event_type,
-  e.user_id,
-  TRY_CAST(e.total AS DECIMAL(18, 2)) AS total,
-  CAST(e.`partition` AS BIGINT) * 1099511627776 + e.`offset` AS copy_id,  -- partition:offset as one BIGINT
-  i.product_id,
-  i.quantity,
-  TRY_CAST(i.unit_price AS DECIMAL(18, 2)) AS unit_price,
-  e.occurred_at AS ts
-FROM orders_events AS e
-CROSS JOIN UNNEST(e.items) AS i (product_id, quantity, unit_price)
-WHERE e.occurred_at IS NOT NULL
-  AND e.event_id IS NOT NULL
-  AND e.`type` IN ({quote(CREATED)}, {quote(CANCELLED)})
-  AND TRY_CAST(e.total AS DECIMAL(18, 2)) IS NOT NULL
-  AND i.product_id IS NOT NULL
-  AND i.quantity IS NOT NULL AND i.quantity > 0
-  AND TRY_CAST(i.unit_price AS DECIMAL(18, 2)) IS NOT NULL"""
+def order_events_view() -> View:
+    """Event-level checks; the lines are checked after de-duplication (``unique_lines``)."""
+    return View("order_events", f"""SELECT
+  event_id,
+  `type` AS event_type,
+  user_id,
+  TRY_CAST(total AS DECIMAL(18, 2)) AS total,
+  items,
+  occurred_at AS ts
+FROM orders_events
+WHERE occurred_at IS NOT NULL
+  AND event_id IS NOT NULL
+  AND `type` IN ({quote(CREATED)}, {quote(CANCELLED)})
+  AND TRY_CAST(total AS DECIMAL(18, 2)) IS NOT NULL""")
 
 
 def heartbeat_ddl(settings: JobSettings, not_before_ms: int) -> str:
@@ -140,43 +148,71 @@ def heartbeat_ddl(settings: JobSettings, not_before_ms: int) -> str:
 ) {with_clause({"connector": "datagen", "rows-per-second": "1"})}"""
 
 
-def timed_lines_view() -> str:
-    return f"""CREATE TEMPORARY VIEW timed_lines AS
-SELECT event_id, event_type, user_id, total, copy_id, product_id, quantity, unit_price, ts
-FROM order_lines
-UNION ALL
-SELECT {quote(HEARTBEAT)}, {quote(HEARTBEAT)}, CAST(NULL AS STRING), CAST(NULL AS DECIMAL(18, 2)),
-  CAST(beat AS BIGINT), CAST(NULL AS STRING), 0, CAST(NULL AS DECIMAL(18, 2)), ts
-FROM heartbeat"""
-
-
 def _tumble(table: str, settings: JobSettings) -> str:
     return f"TABLE(TUMBLE(TABLE {table}, DESCRIPTOR(ts), INTERVAL '{settings.window_seconds}' SECOND))"
 
 
-def event_facts_view(settings: JobSettings) -> str:
-    """Stage 1: one row per window and event_id (redelivered copies collapsed)."""
-    return f"""CREATE TEMPORARY VIEW event_facts AS
-SELECT
+def windowed_events_view(settings: JobSettings) -> View:
+    """Order events ``UNION ALL`` heartbeats, each assigned to its window (no event id, no items for a
+    heartbeat: they vanish at the unnest). Windowing each input before the union keeps the union in
+    front of the exchange, where it costs nothing (a windowing step after it would be a task of its
+    own, one more hop for every event)."""
+    return View("windowed_events", f"""SELECT
+  window_start, window_end, window_time, event_id, event_type, user_id, total, items, ts
+FROM {_tumble("order_events", settings)}
+UNION ALL
+SELECT window_start, window_end, window_time, CAST(NULL AS STRING), {quote(HEARTBEAT)}, CAST(NULL AS STRING),
+  CAST(NULL AS DECIMAL(18, 2)), CAST(NULL AS {ITEMS_TYPE}), ts
+FROM {_tumble("heartbeat", settings)}""")
+
+
+def unique_events_view() -> View:
+    """Stage 1: one row per window and event_id (window de-duplication: redelivered copies of an
+    event are identical, so keeping the first is keeping the event)."""
+    return View("unique_events", """SELECT window_time AS ts, event_id, event_type, user_id, total, items
+FROM (
+  SELECT *, ROW_NUMBER() OVER (PARTITION BY window_start, window_end, event_id ORDER BY ts) AS copy_rank
+  FROM windowed_events
+)
+WHERE copy_rank = 1""")
+
+
+def unique_lines_view() -> View:
+    """The valid lines of the de-duplicated events (heartbeats have no lines)."""
+    return View("unique_lines", """SELECT
+  u.ts, u.event_id, u.event_type, u.user_id, u.total,
+  i.product_id,
+  i.quantity,
+  TRY_CAST(i.unit_price AS DECIMAL(18, 2)) AS unit_price
+FROM unique_events AS u
+CROSS JOIN UNNEST(u.items) AS i (product_id, quantity, unit_price)
+WHERE i.product_id IS NOT NULL
+  AND i.quantity IS NOT NULL AND i.quantity > 0
+  AND TRY_CAST(i.unit_price AS DECIMAL(18, 2)) IS NOT NULL""")
+
+
+def event_facts_view(settings: JobSettings) -> View:
+    """Stage 2: one row per window and event with at least one valid line."""
+    return View("event_facts", f"""SELECT
   window_time AS ts, event_id,
   MAX(event_type) AS event_type,
   MAX(user_id) AS user_id,
   MAX(total) AS total,
-  CAST(SUM(quantity) / COUNT(DISTINCT copy_id) AS BIGINT) AS units
-FROM {_tumble("timed_lines", settings)}
-GROUP BY window_start, window_end, window_time, event_id"""
+  CAST(SUM(quantity) AS BIGINT) AS units
+FROM {_tumble("unique_lines", settings)}
+GROUP BY window_start, window_end, window_time, event_id""")
 
 
-def product_facts_view(settings: JobSettings) -> str:
-    """Stage 1: one row per window, event_id and product (redelivered copies collapsed)."""
-    return f"""CREATE TEMPORARY VIEW product_facts AS
-SELECT
-  window_time AS ts, event_id, product_id,
-  MAX(event_type) AS event_type,
-  CAST(SUM(quantity) / COUNT(DISTINCT copy_id) AS BIGINT) AS units,
-  CAST(SUM(quantity * unit_price) / COUNT(DISTINCT copy_id) AS DECIMAL(18, 2)) AS revenue
-FROM {_tumble("timed_lines", settings)}
-GROUP BY window_start, window_end, window_time, event_id, product_id"""
+def user_facts_view(settings: JobSettings) -> View:
+    """Stage 3: one row per window and user (NULL user_id included: it still counts in the window)."""
+    return View("user_facts", f"""SELECT
+  window_start AS user_window_start, window_end AS user_window_end, window_time AS ts, user_id,
+  CAST(SUM(CASE WHEN event_type = {quote(CREATED)} THEN 1 ELSE 0 END) AS BIGINT) AS orders,
+  CAST(SUM(CASE WHEN event_type = {quote(CANCELLED)} THEN 1 ELSE 0 END) AS BIGINT) AS cancelled_orders,
+  CAST(SUM({_signed("units")}) AS BIGINT) AS units,
+  SUM({_signed("total")}) AS revenue
+FROM {_tumble("event_facts", settings)}
+GROUP BY window_start, window_end, window_time, user_id""")
 
 
 def _signed(column: str) -> str:
@@ -214,19 +250,19 @@ USER_COLUMNS = ("kind STRING, window_start STRING, window_end STRING, user_id ST
 
 
 def window_insert(settings: JobSettings) -> str:
+    """Stage 4: the window figures, a cascade over the per-user figures."""
     return f"""INSERT INTO window_results
 SELECT 'window|' || ws, 'window', ws, we, orders, units, {_money("revenue")}, unique_users, cancelled_orders
 FROM (
   SELECT
     {_stamp("window_start")} AS ws,
     {_stamp("window_end")} AS we,
-    CAST(SUM(CASE WHEN event_type = {quote(CREATED)} THEN 1 ELSE 0 END) AS BIGINT) AS orders,
-    CAST(SUM(CASE WHEN event_type = {quote(CANCELLED)} THEN 1 ELSE 0 END) AS BIGINT) AS cancelled_orders,
-    CAST(SUM({_signed("units")}) AS BIGINT) AS units,
-    SUM({_signed("total")}) AS revenue,
-    COUNT(DISTINCT CASE WHEN event_type = {quote(CREATED)} THEN user_id END) AS unique_users
-  FROM {_tumble("event_facts", settings)}
-  WHERE event_type <> {quote(HEARTBEAT)}
+    CAST(SUM(orders) AS BIGINT) AS orders,
+    CAST(SUM(cancelled_orders) AS BIGINT) AS cancelled_orders,
+    CAST(SUM(units) AS BIGINT) AS units,
+    SUM(revenue) AS revenue,
+    CAST(SUM(CASE WHEN user_id IS NOT NULL AND orders > 0 THEN 1 ELSE 0 END) AS BIGINT) AS unique_users
+  FROM {_tumble("user_facts", settings)}
   GROUP BY window_start, window_end
 )"""
 
@@ -239,42 +275,51 @@ FROM (
     {_stamp("window_start")} AS ws,
     {_stamp("window_end")} AS we,
     product_id,
-    CAST(SUM({_signed("units")}) AS BIGINT) AS units,
-    SUM({_signed("revenue")}) AS revenue
-  FROM {_tumble("product_facts", settings)}
-  WHERE event_type <> {quote(HEARTBEAT)} AND product_id IS NOT NULL
+    CAST(SUM({_signed("quantity")}) AS BIGINT) AS units,
+    SUM({_signed("quantity * unit_price")}) AS revenue
+  FROM {_tumble("unique_lines", settings)}
   GROUP BY window_start, window_end, product_id
 )"""
 
 
-def user_insert(settings: JobSettings) -> str:
+def user_insert(_settings: JobSettings) -> str:
     return f"""INSERT INTO user_results
 SELECT 'user|' || ws || '|' || user_id, 'user', ws, we, user_id, orders, {_money("revenue")}
 FROM (
-  SELECT
-    {_stamp("window_start")} AS ws,
-    {_stamp("window_end")} AS we,
-    user_id,
-    CAST(SUM(CASE WHEN event_type = {quote(CREATED)} THEN 1 ELSE 0 END) AS BIGINT) AS orders,
-    SUM({_signed("total")}) AS revenue
-  FROM {_tumble("event_facts", settings)}
-  WHERE event_type <> {quote(HEARTBEAT)} AND user_id IS NOT NULL
-  GROUP BY window_start, window_end, user_id
+  SELECT {_stamp("user_window_start")} AS ws, {_stamp("user_window_end")} AS we, user_id, orders, revenue
+  FROM user_facts
+  WHERE user_id IS NOT NULL
 )"""
 
 
-def setup_statements(settings: JobSettings, heartbeat_not_before_ms: int) -> list[str]:
-    """DDL and views, in order (each one ``execute_sql``)."""
+def table_statements(settings: JobSettings, heartbeat_not_before_ms: int) -> list[str]:
+    """The source, heartbeat and sink tables (each one ``execute_sql``)."""
     return [
         source_ddl(settings),
-        order_lines_view(),
         heartbeat_ddl(settings, heartbeat_not_before_ms),
-        timed_lines_view(),
-        event_facts_view(settings),
-        product_facts_view(settings),
         sink_ddl(settings, "window_results", WINDOW_COLUMNS),
         sink_ddl(settings, "product_results", PRODUCT_COLUMNS),
         sink_ddl(settings, "user_results", USER_COLUMNS),
+    ]
+
+
+def setup_statements(settings: JobSettings, heartbeat_not_before_ms: int) -> list[str]:
+    """Tables and views as ``execute_sql`` statements (``CREATE TEMPORARY VIEW``): the same results,
+    but a SQL view is planned again in every INSERT that reads it (see ``View``). The job registers
+    ``views`` from Table objects instead."""
+    return [*table_statements(settings, heartbeat_not_before_ms),
+            *(f"CREATE TEMPORARY VIEW {view.name} AS\n{view.query}" for view in views(settings))]
+
+
+def views(settings: JobSettings) -> list[View]:
+    """The pipeline's views, in dependency order (each registered from one ``sql_query`` Table)."""
+    return [
+        order_events_view(),
+        windowed_events_view(settings),
+        unique_events_view(),
+        unique_lines_view(),
+        event_facts_view(settings),
+        user_facts_view(settings),
     ]
 
 

@@ -17,9 +17,10 @@ from stream.sql import (
     insert_statements,
     kafka_options,
     quote,
-    setup_statements,
     sink_ddl,
     source_ddl,
+    table_statements,
+    views,
 )
 
 SETTINGS = JobSettings(bootstrap_servers="127.0.0.1:9092", source_topic="orders-events",
@@ -43,10 +44,33 @@ def test_source_reads_event_time_with_bounded_delay() -> None:
     assert option(ddl, "json.timestamp-format.standard") == "ISO-8601"
 
 
+def all_sql() -> str:
+    return "\n".join(table_statements(SETTINGS, 0) + [v.query for v in views(SETTINGS)]
+                     + insert_statements(SETTINGS))
+
+
 def test_every_window_uses_the_configured_size() -> None:
-    statements = setup_statements(SETTINGS, 0) + insert_statements(SETTINGS)
-    sizes = re.findall(r"TUMBLE\(TABLE \w+, DESCRIPTOR\(ts\), INTERVAL '(\d+)' SECOND\)", "\n".join(statements))
-    assert sizes == ["60"] * 5  # two stage-1 views, three stage-2 inserts
+    sizes = re.findall(r"TUMBLE\(TABLE \w+, DESCRIPTOR\(ts\), INTERVAL '(\d+)' SECOND\)", all_sql())
+    assert sizes == ["60"] * 6  # orders and heartbeats into windows; event, user, window, product sums
+
+
+def test_views_are_queries_in_dependency_order() -> None:
+    names = [v.name for v in views(SETTINGS)]
+    assert names == ["order_events", "windowed_events", "unique_events", "unique_lines", "event_facts",
+                     "user_facts"]
+    for index, view in enumerate(views(SETTINGS)):
+        assert view.query.startswith("SELECT")  # registered from a Table object, not CREATE VIEW
+        read = set(re.findall(r"(?:FROM|TABLE) (?!TABLE\b)(\w+)", view.query))
+        assert read <= {"orders_events", "heartbeat", *names[:index]}, view.name
+
+
+def test_copies_of_an_event_collapse_before_its_lines_are_counted() -> None:
+    queries = {v.name: v.query for v in views(SETTINGS)}
+    dedup = queries["unique_events"]
+    assert "ROW_NUMBER() OVER (PARTITION BY window_start, window_end, event_id ORDER BY ts)" in dedup
+    assert "WHERE copy_rank = 1" in dedup
+    assert "FROM unique_events AS u\nCROSS JOIN UNNEST(u.items)" in queries["unique_lines"]
+    assert "DISTINCT" not in all_sql()  # nothing after the de-duplication tells copies apart
 
 
 def test_sinks_are_keyed_raw_and_at_least_once() -> None:
@@ -60,21 +84,26 @@ def test_sinks_are_keyed_raw_and_at_least_once() -> None:
 
 def test_keys_and_cancellations() -> None:
     window, product, user = insert_statements(SETTINGS)
+    user_facts = {v.name: v.query for v in views(SETTINGS)}["user_facts"]
     assert "SELECT 'window|' || ws, 'window'" in window
     assert "'product|' || ws || '|' || product_id" in product
     assert "'user|' || ws || '|' || user_id" in user
     # a cancellation subtracts in its own window and is counted
-    assert "WHEN event_type = 'order.cancelled' THEN -total" in window
-    assert "WHEN event_type = 'order.cancelled' THEN -units" in window
-    assert "WHEN event_type = 'order.cancelled' THEN 1 ELSE 0 END) AS BIGINT) AS cancelled_orders" in window
-    assert "COUNT(DISTINCT CASE WHEN event_type = 'order.created' THEN user_id END)" in window
-    for statement in (window, product, user):
-        assert "WHERE event_type <> 'heartbeat'" in statement
+    assert "WHEN event_type = 'order.cancelled' THEN -total" in user_facts
+    assert "WHEN event_type = 'order.cancelled' THEN -units" in user_facts
+    assert "WHEN event_type = 'order.cancelled' THEN -quantity * unit_price" in product
+    assert "WHEN event_type = 'order.cancelled' THEN 1 ELSE 0 END) AS BIGINT) AS cancelled_orders" in user_facts
+    # the window's figures are sums over its users; unique users = users with a created order
+    assert "FROM TABLE(TUMBLE(TABLE user_facts" in window
+    assert "SUM(CASE WHEN user_id IS NOT NULL AND orders > 0 THEN 1 ELSE 0 END)" in window
+    assert "WHERE user_id IS NOT NULL" in user
+    for statement in (window, product):
         assert "DATE_FORMAT(window_start, 'yyyy-MM-dd''T''HH:mm:ss''Z''')" in statement
+    assert "DATE_FORMAT(user_window_start, 'yyyy-MM-dd''T''HH:mm:ss''Z''')" in user
 
 
 def test_no_python_udf_on_the_hot_path() -> None:
-    text = "\n".join(setup_statements(SETTINGS, 0) + insert_statements(SETTINGS)).upper()
+    text = all_sql().upper()
     assert "CREATE FUNCTION" not in text and "CREATE TEMPORARY FUNCTION" not in text
 
 
