@@ -8,6 +8,7 @@ possible), ``status.json`` (see ``stream.status``). Stdlib only.
 from __future__ import annotations
 
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,11 @@ class StateLayout:
     @property
     def savepoints(self) -> Path:
         return self.root / "savepoints"
+
+    @property
+    def set_aside_dir(self) -> Path:
+        """Where state that no longer fits the job is kept (the last one only), for inspection."""
+        return self.root / "set-aside"
 
     @property
     def status_file(self) -> Path:
@@ -70,3 +76,18 @@ def prune(layout: StateLayout, keep: Path | None) -> list[Path]:
             shutil.rmtree(child, ignore_errors=True)
             removed.append(child)
     return removed
+
+
+def set_aside(layout: StateLayout) -> Path:
+    """Move every checkpoint and savepoint out of the way (a job without state starts next).
+
+    Used when the saved state no longer fits a changed job. Only the latest set-aside is kept.
+    """
+    target = layout.set_aside_dir / time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    shutil.rmtree(layout.set_aside_dir, ignore_errors=True)
+    target.mkdir(parents=True)
+    for parent in (layout.checkpoints, layout.savepoints):
+        if parent.is_dir():
+            parent.rename(target / parent.name)
+    layout.create()
+    return target

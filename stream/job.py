@@ -25,15 +25,19 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root: `stream` is stdlib-only
 
-from stream.checkpoints import StateLayout, latest_restore_point, prune
+from stream.checkpoints import StateLayout, latest_restore_point, prune, set_aside
 from stream.flinkconf import flink_config
+from stream.kafka_admin import SourceTopicMissing, SourceTopicWait, reset_consumer_group
 from stream.settings import JobSettings, SettingsError
-from stream.source_topic import SourceTopicMissing, SourceTopicWait
 from stream.sql import insert_statements, setup_statements
 from stream.status import write_status
 
 log = logging.getLogger("stream.job")
 POLL_S = 2.0
+# Exit code after setting aside state that does not fit this job: the supervisor starts it again.
+START_OVER = 75
+# Flink's words (1.x and 2.x) when a checkpoint has state for an operator the job no longer has.
+_STATE_DOES_NOT_FIT = "Cannot map checkpoint/savepoint state"
 SAVEPOINT_TIMEOUT_S = 30.0
 # Covers SQL planning, submission and the Kafka reader's first fetch: about 15 s on an idle machine,
 # up to 100 s measured on a heavily loaded one; meanwhile quiet windows wait for it (once per start).
@@ -113,7 +117,12 @@ def _run(settings: JobSettings, layout: StateLayout, config: dict[str, str], res
         return 1
     if waited >= 1:
         log.info("source topic %s ready after %.1f s", settings.source_topic, waited)
-    client = statement_set.execute().get_job_client()
+    try:
+        client = statement_set.execute().get_job_client()
+    except Exception as exc:
+        if restore is None or _STATE_DOES_NOT_FIT not in str(exc):
+            raise
+        return _start_over(settings, layout, restore)
     if client is None:
         log.error("the job was not submitted")
         return 1
@@ -135,6 +144,26 @@ def _sleep_unless_stopped(seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while not _stop["requested"] and time.monotonic() < deadline:
         time.sleep(0.1)
+
+
+def _start_over(settings: JobSettings, layout: StateLayout, restore: Path) -> int:
+    """The saved state belongs to an earlier version of the job (its operators changed).
+
+    Resuming is impossible, and resuming from the committed offsets with empty state would count
+    the windows open at the stop only partly. So the state is set aside, the consumer group's
+    offsets are deleted, and the next start re-reads the retained events from the beginning: the
+    windows come out again with the same figures, and downstream results are upserted by window
+    key, so nothing is counted twice.
+    """
+    log.warning("the saved state %s does not fit this version of the job (its operators changed)",
+                restore)
+    reset = reset_consumer_group(settings)
+    kept = set_aside(layout)
+    log.warning("state set aside to %s; %s; the job starts again and re-reads %s from the start",
+                kept, "committed offsets deleted" if reset else "no committed offsets",
+                settings.source_topic)
+    write_status(layout.status_file, "RESTARTING")
+    return START_OVER
 
 
 def _finish(client: object, state: str) -> int:

@@ -6,7 +6,7 @@ import os
 import time
 from pathlib import Path
 
-from stream.checkpoints import StateLayout, latest_restore_point, prune
+from stream.checkpoints import StateLayout, latest_restore_point, prune, set_aside
 from stream.flinkconf import flink_config
 from stream.settings import JobSettings
 from stream.status import is_running, write_status
@@ -41,6 +41,20 @@ def test_prune_keeps_only_the_restore_point(tmp_path: Path) -> None:
     removed = prune(layout, keep)
     assert sorted(p.name for p in removed) == ["job-a", "savepoint-x"]
     assert keep.exists() and latest_restore_point(layout) == keep
+
+
+def test_state_that_no_longer_fits_is_set_aside_and_the_next_start_has_none(tmp_path: Path) -> None:
+    layout = StateLayout.under(tmp_path)
+    complete(layout.checkpoints / "job-a" / "chk-4", 1000)
+    complete(layout.savepoints / "savepoint-a-1", 2000)
+    first = set_aside(layout)
+    assert latest_restore_point(layout) is None  # the next start begins without state
+    assert (first / "savepoints" / "savepoint-a-1" / "_metadata").is_file()  # kept for inspection
+    assert layout.checkpoints.is_dir() and layout.savepoints.is_dir()
+    complete(layout.checkpoints / "job-b" / "chk-1", 3000)
+    second = set_aside(layout)
+    kept = sorted(p.relative_to(layout.set_aside_dir) for p in layout.set_aside_dir.glob("*/*/*"))
+    assert kept == [second.relative_to(layout.set_aside_dir) / "checkpoints" / "job-b"]  # the last one only
 
 
 def test_config_portable_keys_and_restore(tmp_path: Path) -> None:

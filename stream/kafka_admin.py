@@ -1,12 +1,16 @@
-"""Wait until the job's source topic exists before the job is submitted (runs in the Flink venv).
+"""What the job asks of Kafka itself, before it is submitted (runs in the Flink venv).
 
-The local runtime starts the job at the same time as Kafka, so that the client JVM's start-up and
-the SQL planning (most of the job's start time) overlap Kafka's; only the submission waits here.
-On a running cluster (Dataproc with MSK) the topic is already there and this returns at once.
+* ``SourceTopicWait``: wait until the source topic exists. The local runtime starts the job at
+  the same time as Kafka, so that the client JVM's start-up and the SQL planning (most of the
+  job's start time) overlap Kafka's; only the submission waits. On a running cluster (Dataproc
+  with MSK) the topic is already there and this returns at once.
+* ``reset_consumer_group``: forget the job's committed source offsets, so that a job started
+  without state reads the retained events from the start (see ``stream.job``: a changed job
+  whose saved state no longer fits).
 
-It asks Kafka with the same client the job uses (the Kafka connector's shaded ``AdminClient``,
+Both ask Kafka with the same client the job uses (the Kafka connector's shaded ``AdminClient``,
 through the PyFlink gateway) and the same connection settings (``stream.sql.kafka_options``:
-bootstrap servers, security protocol, SASL), so whatever the job can reach, this can.
+bootstrap servers, security protocol, SASL), so whatever the job can reach, these can.
 """
 
 from __future__ import annotations
@@ -40,13 +44,7 @@ def client_properties(settings: JobSettings) -> dict[str, str]:
 
 def wait_for_source_topic(settings: JobSettings, timeout_s: float, log: logging.Logger) -> float:
     """Block until the source topic exists; return the seconds waited. Raises ``SourceTopicMissing``."""
-    from pyflink.java_gateway import get_gateway
-
-    jvm = get_gateway().jvm
-    props = jvm.java.util.Properties()
-    for key, value in client_properties(settings).items():
-        props.setProperty(key, value)
-    admin = _admin_class(jvm).create(props)
+    jvm, admin = _admin(settings)
     start = time.monotonic()
     deadline = start + timeout_s
     said = False
@@ -66,12 +64,33 @@ def wait_for_source_topic(settings: JobSettings, timeout_s: float, log: logging.
         admin.close()
 
 
-def _admin_class(jvm: Any) -> Any:
-    """The shaded AdminClient class, from the connector jar."""
-    node = jvm
+def reset_consumer_group(settings: JobSettings) -> bool:
+    """Delete the job's consumer group (its committed offsets). False if it did not exist."""
+    jvm, admin = _admin(settings)
+    try:
+        groups = jvm.java.util.Collections.singletonList(settings.consumer_group)
+        admin.deleteConsumerGroups(groups).all().get(30, jvm.java.util.concurrent.TimeUnit.SECONDS)
+        return True
+    except Exception as exc:
+        if "GroupIdNotFound" in str(exc):
+            return False
+        raise
+    finally:
+        admin.close()
+
+
+def _admin(settings: JobSettings) -> tuple[Any, Any]:
+    """The JVM view and a new AdminClient (the connector jar's shaded one); the caller closes it."""
+    from pyflink.java_gateway import get_gateway
+
+    jvm = get_gateway().jvm
+    props = jvm.java.util.Properties()
+    for key, value in client_properties(settings).items():
+        props.setProperty(key, value)
+    admin_class = jvm
     for part in _ADMIN_CLIENT.split("."):
-        node = getattr(node, part)
-    return node
+        admin_class = getattr(admin_class, part)
+    return jvm, admin_class.create(props)
 
 
 def _topic_names(admin: Any, jvm: Any) -> set[str]:

@@ -1,13 +1,14 @@
-"""The source-topic wait reaches Kafka exactly as the job's source does (same client settings).
+"""The job's own Kafka calls reach Kafka exactly as its source does (same client settings).
 
-The wait itself runs in every platform start (the job starts alongside Kafka and waits for its
-topic); here the client properties it derives from the settings are pinned.
+The source-topic wait runs in every platform start (the job starts alongside Kafka and waits for
+its topic), the group reset in tests/stream/test_job_upgrade.py; here the client properties they
+derive from the settings are pinned.
 """
 
 from __future__ import annotations
 
+from stream.kafka_admin import client_properties
 from stream.settings import JobSettings, KafkaAuth
-from stream.source_topic import client_properties
 from stream.sql import kafka_options
 
 
