@@ -29,7 +29,7 @@ from stream.checkpoints import StateLayout, latest_restore_point, prune, set_asi
 from stream.flinkconf import flink_config
 from stream.kafka_admin import SourceTopicMissing, SourceTopicWait, reset_consumer_group
 from stream.settings import JobSettings, SettingsError
-from stream.sql import insert_statements, setup_statements
+from stream.sql import insert_statements, table_statements, views
 from stream.status import write_status
 
 log = logging.getLogger("stream.job")
@@ -105,8 +105,10 @@ def _run(settings: JobSettings, layout: StateLayout, config: dict[str, str], res
     t_env = StreamTableEnvironment.create(env)
     for key, value in config.items():
         t_env.get_config().set(key, value)
-    for statement in setup_statements(settings, not_before_ms):
+    for statement in table_statements(settings, not_before_ms):
         t_env.execute_sql(statement)
+    for view in views(settings):  # one Table object per view: shared, not re-planned, by every INSERT
+        t_env.create_temporary_view(view.name, t_env.sql_query(view.query))
     statement_set = t_env.create_statement_set()
     for insert in insert_statements(settings):
         statement_set.add_insert_sql(insert)

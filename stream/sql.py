@@ -303,14 +303,6 @@ def table_statements(settings: JobSettings, heartbeat_not_before_ms: int) -> lis
     ]
 
 
-def setup_statements(settings: JobSettings, heartbeat_not_before_ms: int) -> list[str]:
-    """Tables and views as ``execute_sql`` statements (``CREATE TEMPORARY VIEW``): the same results,
-    but a SQL view is planned again in every INSERT that reads it (see ``View``). The job registers
-    ``views`` from Table objects instead."""
-    return [*table_statements(settings, heartbeat_not_before_ms),
-            *(f"CREATE TEMPORARY VIEW {view.name} AS\n{view.query}" for view in views(settings))]
-
-
 def views(settings: JobSettings) -> list[View]:
     """The pipeline's views, in dependency order (each registered from one ``sql_query`` Table)."""
     return [
