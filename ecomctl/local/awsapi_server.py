@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -161,6 +162,49 @@ def drop_expired_messages(now: float | None = None) -> int:
     return dropped
 
 
+class _LazyQueueAttributes(Mapping[str, Any]):
+    """moto's ``Queue.attributes``, computed only when more than the dedup flag is read."""
+
+    def __init__(self, queue: Any, compute: Callable[[Any], dict[str, Any]]) -> None:
+        self._queue = queue
+        self._compute = compute
+        self._all: dict[str, Any] | None = None
+
+    def _full(self) -> dict[str, Any]:
+        if self._all is None:
+            self._all = self._compute(self._queue)
+        return self._all
+
+    def __getitem__(self, key: str) -> Any:
+        if key == "ContentBasedDeduplication" and self._all is None:  # what SendMessage reads
+            if not self._queue.fifo_queue:
+                raise KeyError(key)  # only FIFO queues have it, as in the full dict
+            value = getattr(self._queue, "content_based_deduplication", None)
+            return str(value).lower() if isinstance(value, bool) else value
+        return self._full()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._full())
+
+    def __len__(self) -> int:
+        return len(self._full())
+
+
+def make_send_independent_of_queue_depth() -> None:
+    """Every SendMessage (and so every SNS publish to a topic with a queue subscribed) read one
+    flag from ``queue.attributes``, which moto builds in full, counting the queue's messages with
+    two datetime conversions each: publishing slowed linearly with the subscriber queue's depth
+    (measured 5 ms at 100 queued, 35 ms at 1,200). The attributes are now computed when read.
+    """
+    from moto.sqs.models import Queue
+
+    if getattr(Queue, "_ecomctl_lazy_attributes", False):
+        return
+    compute: Callable[[Any], dict[str, Any]] = Queue.__dict__["attributes"].fget
+    Queue.attributes = property(lambda queue: _LazyQueueAttributes(queue, compute))  # type: ignore[assignment]
+    Queue._ecomctl_lazy_attributes = True  # type: ignore[attr-defined]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
@@ -173,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from moto.server import ThreadedMotoServer
 
+    make_send_independent_of_queue_depth()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per request
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     server.start()

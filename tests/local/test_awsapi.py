@@ -11,7 +11,12 @@ from typing import Any
 import boto3
 import pytest
 
-from ecomctl.local.awsapi_server import Snapshots, drop_expired_messages, provision
+from ecomctl.local.awsapi_server import (
+    Snapshots,
+    drop_expired_messages,
+    make_send_independent_of_queue_depth,
+    provision,
+)
 from ecomctl.topology import TOPOLOGY
 
 
@@ -58,6 +63,36 @@ def test_expired_messages_are_dropped_and_fresh_ones_kept(moto_url: str) -> None
     assert drop_expired_messages(now=time.time() + retention + 5) >= 3
     attrs = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessages"])
     assert attrs["Attributes"]["ApproximateNumberOfMessages"] == "0"
+
+
+def test_sending_does_not_count_the_queue_and_attributes_stay_whole(
+    moto_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto.sqs.models import Queue
+
+    make_send_independent_of_queue_depth()
+    sqs = _client("sqs", moto_url)
+    standard = sqs.create_queue(QueueName="t4-standard")["QueueUrl"]
+    fifo = sqs.create_queue(QueueName="t4-dedup.fifo",
+                            Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"})["QueueUrl"]
+    counted: list[str] = []
+    real_messages = Queue.__dict__["messages"]
+
+    def counting_messages(queue: Any) -> Any:
+        counted.append(queue.name)
+        return real_messages.fget(queue)
+
+    monkeypatch.setattr(Queue, "messages", property(counting_messages))
+    for i in range(3):
+        sqs.send_message(QueueUrl=standard, MessageBody=str(i))
+        sqs.send_message(QueueUrl=fifo, MessageBody="same body", MessageGroupId="g")  # deduplicated
+    assert counted == []  # no send walked a queue's messages
+    standard_attrs = sqs.get_queue_attributes(QueueUrl=standard, AttributeNames=["All"])["Attributes"]
+    fifo_attrs = sqs.get_queue_attributes(QueueUrl=fifo, AttributeNames=["All"])["Attributes"]
+    assert standard_attrs["ApproximateNumberOfMessages"] == "3"
+    assert "ContentBasedDeduplication" not in standard_attrs
+    assert fifo_attrs["ContentBasedDeduplication"] == "true"
+    assert fifo_attrs["ApproximateNumberOfMessages"] == "1"  # content-based dedup still applies
 
 
 def test_snapshots_restore_objects_and_forget_deleted_ones(moto_url: str, tmp_path: Path) -> None:
