@@ -112,6 +112,10 @@ def _run(settings: JobSettings, layout: StateLayout, config: dict[str, str], res
     statement_set = t_env.create_statement_set()
     for insert in insert_statements(settings):
         statement_set.add_insert_sql(insert)
+    # Optimise and translate the three INSERTs into the environment's pipeline now (most of the
+    # planning time), then wait for the topic, then submit: the same job as
+    # ``statement_set.execute()``, with the planning overlapping Kafka's start.
+    statement_set.attach_as_datastream()
     try:
         waited = source_topic.result()
     except SourceTopicMissing as exc:
@@ -120,14 +124,11 @@ def _run(settings: JobSettings, layout: StateLayout, config: dict[str, str], res
     if waited >= 1:
         log.info("source topic %s ready after %.1f s", settings.source_topic, waited)
     try:
-        client = statement_set.execute().get_job_client()
+        client = env.execute_async(settings.job_name)
     except Exception as exc:
         if restore is None or _STATE_DOES_NOT_FIT not in str(exc):
             raise
         return _start_over(settings, layout, restore)
-    if client is None:
-        log.error("the job was not submitted")
-        return 1
     job_id = str(client.get_job_id())
     restored = None if restore is None else str(restore)
     log.info("submitted job %s", job_id)

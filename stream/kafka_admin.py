@@ -8,9 +8,10 @@
   without state reads the retained events from the start (see ``stream.job``: a changed job
   whose saved state no longer fits).
 
-Both ask Kafka with the same client the job uses (the Kafka connector's shaded ``AdminClient``,
-through the PyFlink gateway) and the same connection settings (``stream.sql.kafka_options``:
-bootstrap servers, security protocol, SASL), so whatever the job can reach, these can.
+Both use the job's own Kafka client (the connector's shaded ``AdminClient``, through the PyFlink
+gateway, on the main thread) with the source's connection settings (``stream.sql.kafka_options``:
+bootstrap servers, security protocol, SASL), so whatever the job can reach, they can; except the
+wait on a PLAINTEXT listener, which runs beside the planning (``SourceTopicWait``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import threading
 import time
 from typing import Any
 
+from stream.kafka_metadata import topic_exists
 from stream.settings import JobSettings
 from stream.sql import kafka_options
 
@@ -102,7 +104,13 @@ def _topic_names(admin: Any, jvm: Any) -> set[str]:
 
 
 class SourceTopicWait:
-    """``wait_for_source_topic`` in a background thread, so the job is planned meanwhile."""
+    """``wait_for_source_topic``, overlapped with the job's planning where it can be.
+
+    On a PLAINTEXT listener (the local stack) the wait runs in a background thread with a plain
+    Metadata request (``stream.kafka_metadata``): it must not use the PyFlink gateway from a second
+    thread (see there). With TLS or SASL (MSK) it runs in ``result()``, on the calling thread,
+    through the connector's client; there the topic exists long before the job starts.
+    """
 
     def __init__(self, settings: JobSettings, log: logging.Logger, timeout_s: float = TIMEOUT_S) -> None:
         self._settings = settings
@@ -110,20 +118,43 @@ class SourceTopicWait:
         self._timeout_s = timeout_s
         self._waited_s = 0.0
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._wait, name="source-topic-wait", daemon=True)
+        self._thread: threading.Thread | None = None
+        if settings.auth.security_protocol.upper() == "PLAINTEXT" and not settings.auth.sasl_mechanism:
+            self._thread = threading.Thread(target=self._wait_plain, name="source-topic-wait", daemon=True)
 
     def start(self) -> SourceTopicWait:
-        self._thread.start()
+        if self._thread is not None:
+            self._thread.start()
         return self
 
-    def _wait(self) -> None:
+    def _wait_plain(self) -> None:
+        settings = self._settings
+        start = time.monotonic()
+        said = False
         try:
-            self._waited_s = wait_for_source_topic(self._settings, self._timeout_s, self._log)
+            while True:
+                try:
+                    if topic_exists(settings.bootstrap_servers, settings.source_topic):
+                        self._waited_s = time.monotonic() - start
+                        return
+                except OSError:  # broker not up yet
+                    pass
+                if time.monotonic() - start > self._timeout_s:
+                    raise SourceTopicMissing(
+                        f"topic {settings.source_topic!r} not found on {settings.bootstrap_servers} "
+                        f"within {self._timeout_s:.0f} s")
+                if not said:
+                    self._log.info("waiting for topic %s on %s", settings.source_topic,
+                                   settings.bootstrap_servers)
+                    said = True
+                time.sleep(POLL_S)
         except BaseException as exc:  # handed to the caller of result()
             self._error = exc
 
     def result(self) -> float:
-        """Seconds waited; re-raises what the wait raised (``SourceTopicMissing`` on time-out)."""
+        """Seconds waited; raises ``SourceTopicMissing`` when the topic did not appear in time."""
+        if self._thread is None:
+            return wait_for_source_topic(self._settings, self._timeout_s, self._log)
         self._thread.join()
         if self._error is not None:
             raise self._error
