@@ -39,7 +39,9 @@ def test_job_command_is_a_foreground_flink_run(tmp_path: Path) -> None:
     assert command[:5] == ["/v/bin/python", str(setup.LAUNCH_SCRIPT), "--state-dir", str(tmp_path), "--"]
     assert command[5] == "env"
     assert "JAVA_HOME=/jdk17" in command
-    assert f"JVM_ARGS={setup.CLIENT_JVM_ARGS}" in command
+    assert f"JVM_ARGS={setup.CLIENT_JVM_ARGS} {setup.STARTUP_JVM_ARGS}" in command
+    assert f"-XX:CompilerDirectivesFile={setup.JIT_DIRECTIVES}" in setup.STARTUP_JVM_ARGS
+    assert setup.JIT_DIRECTIVES.is_file()
     flink = command.index("/v/pyflink/bin/flink")
     assert command[flink + 1:flink + 4] == ["run", "--target", "local"]
     assert "--detached" not in command and "-d" not in command
