@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from stream.kafka_metadata import topic_exists
@@ -45,25 +46,31 @@ def client_properties(settings: JobSettings) -> dict[str, str]:
 
 
 def wait_for_source_topic(settings: JobSettings, timeout_s: float, log: logging.Logger) -> float:
-    """Block until the source topic exists; return the seconds waited. Raises ``SourceTopicMissing``."""
+    """Block until the source topic exists; return the seconds waited. Raises ``SourceTopicMissing``.
+
+    Through the connector's client, on the calling thread (the PyFlink gateway's thread)."""
     jvm, admin = _admin(settings)
-    start = time.monotonic()
-    deadline = start + timeout_s
-    said = False
     try:
-        while True:
-            if settings.source_topic in _topic_names(admin, jvm):
-                return time.monotonic() - start
-            if time.monotonic() > deadline:
-                raise SourceTopicMissing(
-                    f"topic {settings.source_topic!r} not found on {settings.bootstrap_servers} "
-                    f"within {timeout_s:.0f} s")
-            if not said:
-                log.info("waiting for topic %s on %s", settings.source_topic, settings.bootstrap_servers)
-                said = True
-            time.sleep(POLL_S)
+        return _poll_until(lambda: settings.source_topic in _topic_names(admin, jvm), settings, timeout_s, log)
     finally:
         admin.close()
+
+
+def _poll_until(exists: Callable[[], bool], settings: JobSettings, timeout_s: float,
+                log: logging.Logger) -> float:
+    """Ask ``exists()`` every ``POLL_S`` until it says yes; return the seconds it took."""
+    start = time.monotonic()
+    said = False
+    while not exists():
+        if time.monotonic() - start > timeout_s:
+            raise SourceTopicMissing(
+                f"topic {settings.source_topic!r} not found on {settings.bootstrap_servers} "
+                f"within {timeout_s:.0f} s")
+        if not said:
+            log.info("waiting for topic %s on %s", settings.source_topic, settings.bootstrap_servers)
+            said = True
+        time.sleep(POLL_S)
+    return time.monotonic() - start
 
 
 def reset_consumer_group(settings: JobSettings) -> bool:
@@ -129,25 +136,15 @@ class SourceTopicWait:
 
     def _wait_plain(self) -> None:
         settings = self._settings
-        start = time.monotonic()
-        said = False
+
+        def exists() -> bool:
+            try:
+                return topic_exists(settings.bootstrap_servers, settings.source_topic)
+            except OSError:  # broker not up yet
+                return False
+
         try:
-            while True:
-                try:
-                    if topic_exists(settings.bootstrap_servers, settings.source_topic):
-                        self._waited_s = time.monotonic() - start
-                        return
-                except OSError:  # broker not up yet
-                    pass
-                if time.monotonic() - start > self._timeout_s:
-                    raise SourceTopicMissing(
-                        f"topic {settings.source_topic!r} not found on {settings.bootstrap_servers} "
-                        f"within {self._timeout_s:.0f} s")
-                if not said:
-                    self._log.info("waiting for topic %s on %s", settings.source_topic,
-                                   settings.bootstrap_servers)
-                    said = True
-                time.sleep(POLL_S)
+            self._waited_s = _poll_until(exists, settings, self._timeout_s, self._log)
         except BaseException as exc:  # handed to the caller of result()
             self._error = exc
 
