@@ -15,6 +15,7 @@ from litestar.types import ControllerRouterHandler
 
 from services.kit.errors import exception_handlers
 from services.kit.health import Check, health_handlers
+from services.kit.heap import freeze_start_up_heap
 from services.kit.logging import configure_logging, request_id_middleware
 from services.kit.metrics import Metrics
 
@@ -52,6 +53,7 @@ def build_app(
         middleware=[request_id_middleware, metrics.middleware],
         exception_handlers=exception_handlers(tuple(unavailable_on)),
         lifespan=list(lifespan),
+        on_startup=[freeze_start_up_heap],  # after the lifespans: pools and clients exist by then
         dependencies=dict(dependencies or {}),
         cors_config=CORSConfig(allow_origins=list(cors_origins), allow_credentials=False)
         if cors_origins else None,

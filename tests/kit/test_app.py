@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 
@@ -106,6 +107,30 @@ def test_request_id_is_taken_or_made() -> None:
         assert hostile.json()["rid"] != "a b\"<script>" and len(hostile.json()["rid"]) == 32
         made = client.get("/rid")
         assert len(made.headers["x-request-id"]) == 32
+
+
+def test_start_up_heap_is_frozen_once_the_app_has_started() -> None:
+    gc.unfreeze()
+    made_at_start_up: list[object] = []
+
+    async def keep() -> None:  # a lifespan-time object: must be frozen, not walked by every full collection
+        made_at_start_up.append(object())
+        made_at_start_up.append({"cache": []})
+
+    app = build_app(service="kit-test", log_level="INFO", handlers=[rid], checks={"ok": ok},
+                    metrics=Metrics("kit-test"))
+    app.on_startup.insert(0, keep)
+    assert gc.get_freeze_count() == 0
+    try:
+        with TestClient(app=app) as client:
+            assert client.get("/rid").status_code == 200
+            frozen = gc.get_freeze_count()
+            assert frozen > 10_000  # the framework's start-up graph, not a handful of objects
+            lifespan_dict = made_at_start_up[1]
+            assert gc.is_tracked(lifespan_dict)
+            assert all(o is not lifespan_dict for o in gc.get_objects())  # collections no longer walk it
+    finally:
+        gc.unfreeze()
 
 
 def test_ready_names_failed_checks_quickly() -> None:
