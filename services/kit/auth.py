@@ -113,6 +113,10 @@ class Callers:
             if name == AUTHORIZATION:
                 authorization = value.decode("latin-1")
                 break
+        return self.caller(authorization)
+
+    def caller(self, authorization: str | None) -> Caller:
+        """The caller of an ``Authorization`` header's value (None: the header is absent)."""
         token = bearer(authorization)
         if token is None:
             raise Unauthorized("this operation needs a bearer token")

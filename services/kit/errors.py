@@ -77,13 +77,19 @@ class GatewayTimeout(ServiceError):
     title = "Gateway Timeout"
 
 
-def problem(status: int, title: str, detail: str, **extra: Any) -> Response[dict[str, Any]]:
-    """An RFC 9457 problem-details response."""
+def problem_document(status: int, title: str, detail: str, **extra: Any) -> dict[str, Any]:
+    """The body of an RFC 9457 problem-details answer (with the request id)."""
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": detail}
     rid = request_id()
     if rid:
         body["request_id"] = rid
     body.update(extra)
+    return body
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> Response[dict[str, Any]]:
+    """An RFC 9457 problem-details response."""
+    body = problem_document(status, title, detail, **extra)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 

@@ -1,4 +1,4 @@
-"""The orders service app: controllers, checks, the MySQL pool and the outbox relay."""
+"""The orders service app: controllers, checks, the MySQL pool and the outbox relay; the order edge in front."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 import aiohttp
 from asyncmy.errors import InterfaceError, OperationalError
 from litestar import Litestar
+from litestar.types import ASGIApp
 
 from services.kit import kafka, mysql
 from services.kit.app import build_app, openapi_config
@@ -16,6 +17,7 @@ from services.kit.auth import Callers
 from services.kit.dynamo import DynamoClient, DynamoError
 from services.kit.metrics import Metrics
 from services.orders.controllers import orders_controller
+from services.orders.edge import OrderEdge
 from services.orders.relay import OutboxRelay
 from services.orders.service import OrderCounters, OrderService
 from services.orders.settings import Settings
@@ -25,7 +27,10 @@ from services.orders.store import OrderStore
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
+UNAVAILABLE_ON = (OperationalError, InterfaceError, OSError, DynamoError, aiohttp.ClientError)
+
+
+def create_app(settings: Settings | None = None) -> ASGIApp:
     settings = settings or Settings.from_env()
     metrics = Metrics(settings.service.name)
     counters = OrderCounters(
@@ -63,13 +68,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
     def service() -> OrderService:
         return holder["service"]
 
-    return build_app(
+    callers = Callers(settings.service.jwt_secret)
+    app = build_app(
         service=settings.service.name,
         log_level=settings.service.log_level,
-        handlers=[orders_controller(service, Callers(settings.service.jwt_secret))],
+        handlers=[orders_controller(service, callers)],
         checks={"mysql": check_mysql, "dynamodb": stock.describe, "kafka": check_kafka},
         metrics=metrics,
         lifespan=[database_and_relay],
         openapi=openapi_config("orders"),
-        unavailable_on=(OperationalError, InterfaceError, OSError, DynamoError, aiohttp.ClientError),
+        unavailable_on=UNAVAILABLE_ON,
     )
+    return OrderEdge(app, service, callers, metrics, UNAVAILABLE_ON)
