@@ -14,6 +14,11 @@ Usage (a running stack; credentials from ``ecomctl credentials --json`` or flags
 the Flink job's Python workers count) and of wrk itself, over each scenario, as microseconds per
 request and as a share of the two cores. The stack is the one ``ecomctl`` sees in this
 environment (``ECOMCTL_STATE_DIR``, ``ECOMCTL_PORT_OFFSET``).
+
+``--settle S`` waits, before the first and after every scenario, until the stack is idle (at most
+S seconds), and flags a scenario that started on a busy stack. Give it enough: the events of a
+15 s order burst keep the notifications consumer, the SNS emulator and DynamoDB Local busy for a
+minute or more afterwards, and a scenario run meanwhile measures that work as well.
 """
 
 from __future__ import annotations
@@ -58,6 +63,7 @@ class Result:
     settle_s: float | None = None  # --settle: seconds waited after the scenario for the stack to be idle
     settled: bool = False  # --settle: whether it became idle within the limit
     deferred_us_per_request: dict[str, float] | None = None  # --settle: CPU spent meanwhile, per request
+    started_idle: bool | None = None  # --settle: whether the stack was idle when the scenario started
 
     @property
     def meets_target(self) -> bool:
@@ -284,6 +290,9 @@ def markdown(results: list[Result], commands: dict[str, list[str]], connections:
         lines += ["", "CPU per request (microseconds; in brackets: cores used on average):", "",
                   *cpu_table(results, shares, duration_s)]
     for r in results:
+        if r.started_idle is False:
+            lines.append(f"\n**{r.scenario} started on a busy stack** (the work before it had not finished within "
+                         "--settle): it shared the cores with that work")
         if r.settle_s is not None:
             spent = sorted((r.deferred_us_per_request or {}).items(), key=lambda kv: -kv[1])
             state = f"idle again after {r.settle_s} s" if r.settled else f"still busy after {r.settle_s} s"
@@ -316,8 +325,11 @@ def main(argv: list[str] | None = None) -> int:
     shares: dict[str, dict[str, float]] = {}
     components = stack_components() if args.cpu or args.settle else {}
     meter = CpuMeter(components) if args.cpu else None
+    idle: bool | None = None
     if args.settle:
-        settle(components, args.settle)
+        waited, idle, _ = settle(components, args.settle)
+        if not idle:
+            print(f"warning: the stack is still busy after {waited:.0f} s", file=sys.stderr)
     for name, (path, script) in scenarios(seeded).items():
         if args.only and name not in args.only:
             continue
@@ -327,12 +339,14 @@ def main(argv: list[str] | None = None) -> int:
         commands[name] = command
         result = parse(name, out)
         result.load_average = round(os.getloadavg()[0], 1)
+        result.started_idle = idle
         if meter is not None:
             shares[name] = meter.stop()
             result.cpu_us_per_request = {k: round(v * 1e6 / max(result.requests, 1), 1)
                                          for k, v in shares[name].items()}
         if args.settle:
             waited, result.settled, spent = settle(components, args.settle)
+            idle = result.settled
             result.settle_s = round(waited, 1)
             result.deferred_us_per_request = {k: round(v * 1e6 / max(result.requests, 1), 1)
                                               for k, v in spent.items() if v > 0}
