@@ -2,7 +2,8 @@
 
 Layout under ``<state_dir>/flink/``: ``checkpoints/<job-id>/chk-<n>/_metadata`` (retained on
 cancellation, the newest few per run), ``savepoints/savepoint-*/_metadata`` (taken on SIGTERM when
-possible), ``status.json`` (see ``stream.status``). Stdlib only.
+possible), ``plans/`` (the compiled plan, see ``stream.plan_cache``), ``status.json`` (see
+``stream.status``). Stdlib only.
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ class StateLayout:
     def set_aside_dir(self) -> Path:
         """Where state that no longer fits the job is kept (the last one only), for inspection."""
         return self.root / "set-aside"
+
+    @property
+    def plans(self) -> Path:
+        """The job's compiled plan (``stream.plan_cache``)."""
+        return self.root / "plans"
 
     @property
     def status_file(self) -> Path:

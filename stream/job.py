@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root: `
 from stream.checkpoints import StateLayout, latest_restore_point, prune, set_aside
 from stream.flinkconf import flink_config
 from stream.kafka_admin import SourceTopicMissing, SourceTopicWait, reset_consumer_group
+from stream.plan_cache import PlanCache, plan_key
 from stream.settings import JobSettings, SettingsError
 from stream.sql import insert_statements, table_statements, views
 from stream.status import write_status
@@ -107,15 +108,12 @@ def _run(settings: JobSettings, layout: StateLayout, config: dict[str, str], res
         t_env.get_config().set(key, value)
     for statement in table_statements(settings, not_before_ms):
         t_env.execute_sql(statement)
-    for view in views(settings):  # one Table object per view: shared, not re-planned, by every INSERT
-        t_env.create_temporary_view(view.name, t_env.sql_query(view.query))
-    statement_set = t_env.create_statement_set()
-    for insert in insert_statements(settings):
-        statement_set.add_insert_sql(insert)
-    # Optimise and translate the three INSERTs into the environment's pipeline now (most of the
-    # planning time), then wait for the topic, then submit: the same job as
-    # ``statement_set.execute()``, with the planning overlapping Kafka's start.
-    statement_set.attach_as_datastream()
+    # Load the compiled plan of an earlier start (or plan now, and keep it) while the topic is awaited.
+    plans = PlanCache(layout.plans)
+    key = plan_key(_flink_version(), _planned_statements(settings), config)
+    plan = _load_plan(t_env, plans, key)
+    if plan is None:
+        plan = _compile_plan(t_env, settings, plans, key)
     try:
         waited = source_topic.result()
     except SourceTopicMissing as exc:
@@ -124,11 +122,12 @@ def _run(settings: JobSettings, layout: StateLayout, config: dict[str, str], res
     if waited >= 1:
         log.info("source topic %s ready after %.1f s", settings.source_topic, waited)
     try:
-        client = env.execute_async(settings.job_name)
+        client = _execute(t_env, plan)
     except Exception as exc:
-        if restore is None or _STATE_DOES_NOT_FIT not in str(exc):
-            raise
-        return _start_over(settings, layout, restore)
+        if restore is not None and _STATE_DOES_NOT_FIT in str(exc):
+            return _start_over(settings, layout, restore)
+        plans.discard(key)  # in case the plan is what failed: the next start plans the SQL again
+        raise
     job_id = str(client.get_job_id())
     restored = None if restore is None else str(restore)
     log.info("submitted job %s", job_id)
@@ -140,6 +139,68 @@ def _run(settings: JobSettings, layout: StateLayout, config: dict[str, str], res
         if _stop["requested"]:
             return _stop_with_savepoint(client, layout, job_id, restored)
         _sleep_unless_stopped(POLL_S)
+
+
+def _flink_version() -> str:
+    from pyflink.version import __version__
+
+    return str(__version__)
+
+
+def _planned_statements(settings: JobSettings) -> list[str]:
+    """Everything the plan is made from, the heartbeat's deadline fixed (``stream.plan_cache``)."""
+    tables = table_statements(settings, heartbeat_not_before_ms=0)
+    return [*tables, *(f"{view.name} AS {view.query}" for view in views(settings)),
+            *insert_statements(settings)]
+
+
+def _load_plan(t_env: Any, plans: PlanCache, key: str) -> Any | None:
+    """The Java ``CompiledPlan`` stored under ``key``, or None (none stored, or Flink refused it).
+
+    Java objects, not PyFlink's wrappers: PyFlink 2.2's ``CompiledPlan.execute`` calls a method of
+    the wrong object, and PyFlink 1.x (Dataproc) has no ``load_plan``; the Java API is there in both.
+    """
+    from pyflink.java_gateway import get_gateway
+
+    text = plans.load(key)
+    if text is None:
+        return None
+    started = time.monotonic()
+    try:
+        reference = get_gateway().jvm.org.apache.flink.table.api.PlanReference.fromJsonString(text)
+        plan = t_env._j_tenv.loadPlan(reference)
+    except Exception as exc:  # written by another Flink build, or damaged: plan again
+        log.warning("the stored plan %s cannot be loaded (%s); planning the SQL again",
+                    plans.path(key).name, str(exc).splitlines()[0] if str(exc) else exc)
+        plans.discard(key)
+        return None
+    log.info("loaded the compiled plan %s in %.1f s", plans.path(key).name, time.monotonic() - started)
+    return plan
+
+
+def _compile_plan(t_env: Any, settings: JobSettings, plans: PlanCache, key: str) -> Any:
+    """Plan the three INSERTs as one statement set (the most costly step of a start), keep the result."""
+    started = time.monotonic()
+    for view in views(settings):  # one Table object per view: shared, not re-planned, by every INSERT
+        t_env.create_temporary_view(view.name, t_env.sql_query(view.query))
+    statement_set = t_env.create_statement_set()
+    for insert in insert_statements(settings):
+        statement_set.add_insert_sql(insert)
+    plan = statement_set._j_statement_set.compilePlan()
+    stored = plans.store(key, plan.asJsonString())
+    log.info("planned the SQL in %.1f s; compiled plan kept as %s", time.monotonic() - started, stored)
+    return plan
+
+
+def _execute(t_env: Any, plan: Any) -> Any:
+    """Submit the compiled plan (returns at once) and return the job's PyFlink ``JobClient``."""
+    from pyflink.table import TableResult
+
+    t_env._before_execute()  # what PyFlink does before every submission: the job's jars
+    client = TableResult(plan.execute()).get_job_client()
+    if client is None:
+        raise RuntimeError("the compiled plan was executed, but Flink returned no job client")
+    return client
 
 
 def _sleep_unless_stopped(seconds: float) -> None:

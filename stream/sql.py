@@ -139,13 +139,25 @@ def heartbeat_ddl(settings: JobSettings, not_before_ms: int) -> str:
     ``IDLE_TIMEOUT_S``): a wall-clock heartbeat would then move the watermark past a whole backlog
     (a restart after downtime, a replay) and drop it as late. Before ``not_before_ms`` the
     heartbeat's time is the epoch, so Kafka alone drives the watermark.
+
+    ``not_before_ms`` is a column whose value comes from the table's options (``datagen`` draws it
+    from ``[not_before_ms, not_before_ms + 1]``), not a literal of the query: the job's compiled plan
+    (``stream.plan``) keeps only the identifier of a temporary table and reads its options at each
+    start, so one plan serves every start.
     """
+    options = {
+        "connector": "datagen",
+        "rows-per-second": "1",
+        "fields.not_before_ms.kind": "random",
+        "fields.not_before_ms.min": str(not_before_ms),
+        "fields.not_before_ms.max": str(not_before_ms + 1),
+    }
     return f"""CREATE TEMPORARY TABLE heartbeat (
-  beat INT,
-  ts AS CASE WHEN CURRENT_TIMESTAMP < TO_TIMESTAMP_LTZ({not_before_ms}, 3)
+  not_before_ms BIGINT,
+  ts AS CASE WHEN CURRENT_TIMESTAMP < TO_TIMESTAMP_LTZ(not_before_ms, 3)
     THEN TO_TIMESTAMP_LTZ(0, 3) ELSE CAST(CURRENT_TIMESTAMP AS TIMESTAMP_LTZ(3)) END,
   WATERMARK FOR ts AS ts - INTERVAL '{settings.watermark_delay_s}' SECOND
-) {with_clause({"connector": "datagen", "rows-per-second": "1"})}"""
+) {with_clause(options)}"""
 
 
 def _tumble(table: str, settings: JobSettings) -> str:

@@ -1,5 +1,6 @@
 """A crash mid-stream (SIGKILL of the job's process group) and a restart from the last checkpoint:
-nothing is counted twice, and a SIGTERM stop leaves a savepoint the next start resumes from."""
+nothing is counted twice, and a SIGTERM stop leaves a savepoint the next start resumes from. The
+restarts run the compiled plan the first start kept (``stream.plan_cache``)."""
 
 from __future__ import annotations
 
@@ -67,9 +68,14 @@ def test_crash_and_restart_count_nothing_twice(job: PrivateJob) -> None:
     time.sleep(1.0)
     job.kill()
 
+    # the first start planned the SQL and kept the compiled plan; the restart runs that plan
+    plans = list((job.state_dir / "flink" / "plans").glob("plan-*.json"))
+    assert len(plans) == 1, job.log_tail()
+    assert job.log_path is not None and "planned the SQL" in job.log_path.read_text()
     job.start()
     status = json.loads((job.state_dir / "flink" / "status.json").read_text())
     assert "/checkpoints/" in status["restored_from"]
+    assert f"loaded the compiled plan {plans[0].name}" in job.log_tail(200)
     last = [o.event("order.created", now()) for o in orders[9:]]
     produce(job.bootstrap, job.source, last)
     events += last

@@ -128,6 +128,16 @@ def test_sasl_uses_the_connectors_shaded_login_module() -> None:
 
 def test_heartbeat_stays_at_the_epoch_until_not_before() -> None:
     ddl = heartbeat_ddl(SETTINGS, not_before_ms=1_000_000)
-    assert "CURRENT_TIMESTAMP < TO_TIMESTAMP_LTZ(1000000, 3)" in ddl
+    assert "CURRENT_TIMESTAMP < TO_TIMESTAMP_LTZ(not_before_ms, 3)" in ddl
     assert "THEN TO_TIMESTAMP_LTZ(0, 3) ELSE CAST(CURRENT_TIMESTAMP AS TIMESTAMP_LTZ(3)) END" in ddl
     assert "WATERMARK FOR ts AS ts - INTERVAL '5' SECOND" in ddl
+    # the deadline is an option (read at each start), not a literal folded into the compiled plan
+    assert "'fields.not_before_ms.min' = '1000000'" in ddl
+    assert "'fields.not_before_ms.max' = '1000001'" in ddl
+    assert "1000000," not in ddl
+
+
+def test_heartbeat_deadline_changes_only_the_options() -> None:
+    early, late = heartbeat_ddl(SETTINGS, 1_000), heartbeat_ddl(SETTINGS, 2_000)
+    assert early.split(") WITH (")[0] == late.split(") WITH (")[0]  # same schema and expressions
+    assert early != late
