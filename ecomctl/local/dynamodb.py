@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
+import tempfile
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ecomctl.errors import PrerequisiteError, StartupError
-from ecomctl.local import maven, probes
+from ecomctl.local import class_data, maven, probes
 from ecomctl.local.context import HOST, LocalContext, physical_name
 from ecomctl.local.spec import ComponentSpec
 from ecomctl.topology import Table
@@ -42,49 +45,110 @@ LAUNCHER = Path(__file__).with_name("java") / "LoopbackDynamoDB.java"
 
 
 def _launcher(lib: Path, java_home: Path) -> Path:
-    """Compiled once: DynamoDB Local's own launcher binds every interface; ours binds 127.0.0.1."""
+    """Compiled once: DynamoDB Local's own launcher binds every interface; ours binds 127.0.0.1.
+
+    A jar, not a class directory: a class-data archive cannot be made for a class path with a
+    non-empty directory on it.
+    """
     source = LAUNCHER.read_bytes()
-    out = lib / f"launcher-{hashlib.sha256(source).hexdigest()[:12]}"
-    if (out / "LoopbackDynamoDB.class").exists():
-        return out
+    jar = lib / "ecomctl" / f"LoopbackDynamoDB-{hashlib.sha256(source).hexdigest()[:12]}.jar"
+    if jar.exists():
+        return jar
     javac = java_home / "bin" / "javac"
     if not javac.exists():
         raise PrerequisiteError(
             f"no javac in {java_home}: DynamoDB Local's loopback launcher is compiled once",
             hint="apt-get install -y openjdk-17-jdk-headless (or point ECOMCTL_JAVA_HOME at a JDK 17)",
         )
-    partial = out.with_name(out.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    proc = subprocess.run(
-        [str(javac), "-cp", f"{lib}/*", "-d", str(partial), str(LAUNCHER)],
-        capture_output=True, text=True, timeout=120,
-    )
-    if proc.returncode != 0:
-        raise StartupError("compiling the DynamoDB Local launcher failed", details=proc.stderr[-2000:])
-    partial.rename(out)
-    return out
+    jar.parent.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=jar.parent) as tmp:
+        classes = Path(tmp) / "classes"
+        proc = subprocess.run(
+            [str(javac), "-cp", f"{lib}/*", "-d", str(classes), str(LAUNCHER)],
+            capture_output=True, text=True, timeout=120,
+        )
+        if proc.returncode != 0:
+            raise StartupError("compiling the DynamoDB Local launcher failed", details=proc.stderr[-2000:])
+        partial = Path(tmp) / jar.name
+        with zipfile.ZipFile(partial, "w") as archive:
+            for compiled in sorted(classes.glob("*.class")):
+                archive.write(compiled, compiled.name)
+        os.replace(partial, jar)  # atomic: a concurrent start sees the whole jar or none
+    return jar
+
+
+def _server_jar(lib: Path) -> Path:
+    """DynamoDB Local's jar without its manifest's ``Class-Path`` (made once).
+
+    That Class-Path names ``.`` (the jar directory, which holds no classes) and a
+    ``DynamoDBLocal_lib/`` layout this one does not have; but a non-empty directory on the class
+    path rules out a class-data archive. Every class it needs is on the explicit class path.
+    """
+    original = lib / f"DynamoDBLocal-{VERSION}.jar"
+    jar = lib / "ecomctl" / original.name
+    if jar.exists():
+        return jar
+    jar.parent.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=jar.parent) as tmp:
+        partial = Path(tmp) / jar.name
+        with zipfile.ZipFile(original) as source, zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as out:
+            for entry in source.infolist():
+                data = source.read(entry)
+                if entry.filename == "META-INF/MANIFEST.MF":
+                    data = _without_class_path(data.decode()).encode()
+                out.writestr(entry, data)
+        os.replace(partial, jar)
+    return jar
+
+
+def _without_class_path(manifest: str) -> str:
+    """A manifest without its ``Class-Path`` attribute (and that attribute's continuation lines)."""
+    kept: list[str] = []
+    skipping = False
+    for line in manifest.splitlines(keepends=True):
+        if line.startswith(" ") and skipping:
+            continue
+        skipping = line.startswith("Class-Path:")
+        if not skipping:
+            kept.append(line)
+    return "".join(kept)
+
+
+def _classpath(lib: Path, java_home: Path) -> tuple[Path, ...]:
+    server = _server_jar(lib)
+    others = [p for p in class_data.jars(lib) if p.name != server.name]
+    return (_launcher(lib, java_home), server, *others)
+
+
+def class_data_archive(ctx: LocalContext) -> class_data.ClassDataArchive:
+    """The server JVM's class-data archive (class path: the launcher jar, the server jar, the rest)."""
+    java_home = ctx.settings.java_home()
+    lib = _lib(ctx)
+    classpath = _classpath(lib, java_home)
+    return class_data.archive_for(NAME, java_home, classpath, ctx.settings.cache_dir, ctx.layout.run)
 
 
 def prepare(ctx: LocalContext, progress: Callable[[str], None]) -> None:
     lib = _lib(ctx, progress)
     _native_dir(lib)
-    _launcher(lib, ctx.settings.java_home())
+    _classpath(lib, ctx.settings.java_home())
     ctx.layout.component_data(NAME).mkdir(parents=True, exist_ok=True)
 
 
 def spec(ctx: LocalContext) -> ComponentSpec:
     java_home = ctx.settings.java_home()
     lib = _lib(ctx)
+    cds = class_data_archive(ctx)
     port = ctx.port(NAME)
     return ComponentSpec(
         name=NAME,
         kind="store",
         requires=(),
         command=(
-            str(java_home / "bin" / "java"), "-Xms128m", "-Xmx512m", "-XX:+UseG1GC",
+            str(java_home / "bin" / "java"), "-Xms128m", "-Xmx512m", *cds.jvm_flags(), "-XX:+UseG1GC",
             "-Djava.net.preferIPv4Stack=true", f"-Decomctl.bind={HOST}",
             f"-Dsqlite4java.library.path={_native_dir(lib)}",
-            "-cp", f"{_launcher(lib, java_home)}:{lib}/*", "LoopbackDynamoDB",
+            "-cp", cds.classpath_arg, "LoopbackDynamoDB",
             "-port", str(port), "-dbPath", str(ctx.layout.component_data(NAME)), "-sharedDb",
         ),
         env={"JAVA_HOME": str(java_home)},

@@ -16,7 +16,7 @@ from filelock import FileLock, Timeout
 
 from ecomctl import secrets as stack_secrets
 from ecomctl.errors import ConfigError, LockedError, PortInUseError, StartupError
-from ecomctl.local import apps, awsapi, dynamodb, flink, kafka, mariadb, probes
+from ecomctl.local import apps, awsapi, class_data, dynamodb, flink, kafka, mariadb, probes
 from ecomctl.local.context import LocalContext
 from ecomctl.local.layout import Layout
 from ecomctl.local.spec import ComponentSpec, ProbeResult
@@ -149,6 +149,11 @@ class LocalPlatform:
             if changed:
                 report.step(f"supervisor configured ({len(changed)} component(s) new or changed)")
             self._start_all(specs, report)
+            # Off the critical path: each JVM's missing class-data archive, built from the classes
+            # it loaded on this start, in a detached lowest-priority process (ecomctl.local.class_data).
+            class_data.build_missing([
+                kafka.class_data_archive(ctx), dynamodb.class_data_archive(ctx),
+                *(flink.class_data_archive(ctx, j) for j in ctx.topology.stream_jobs)])
         return self.status()
 
     @contextmanager
