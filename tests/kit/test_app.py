@@ -15,6 +15,7 @@ from litestar.testing import TestClient
 from services.kit.app import build_app
 from services.kit.errors import Conflict
 from services.kit.health import run_checks
+from services.kit.heap import YOUNG_THRESHOLD
 from services.kit.logging import JsonFormatter, request_id
 from services.kit.metrics import Metrics
 
@@ -111,6 +112,7 @@ def test_request_id_is_taken_or_made() -> None:
 
 def test_start_up_heap_is_frozen_once_the_app_has_started() -> None:
     gc.unfreeze()
+    thresholds = gc.get_threshold()
     made_at_start_up: list[object] = []
 
     async def keep() -> None:  # a lifespan-time object: must be frozen, not walked by every full collection
@@ -129,8 +131,10 @@ def test_start_up_heap_is_frozen_once_the_app_has_started() -> None:
             lifespan_dict = made_at_start_up[1]
             assert gc.is_tracked(lifespan_dict)
             assert all(o is not lifespan_dict for o in gc.get_objects())  # collections no longer walk it
+            assert gc.get_threshold() == (YOUNG_THRESHOLD, *thresholds[1:])
     finally:
         gc.unfreeze()
+        gc.set_threshold(*thresholds)
 
 
 def test_ready_names_failed_checks_quickly() -> None:
