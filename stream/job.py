@@ -6,7 +6,8 @@ Reads its settings from the environment (``stream.settings``), builds the SQL fr
 resumes from the newest retained checkpoint or savepoint under ``--state-dir``/flink, submits one
 job (a statement set of three INSERTs) and then stays in the foreground:
 
-* every 2 s it writes ``status.json`` (the job's state as Flink reports it);
+* every 2 s (every 0.2 s until it is RUNNING) it writes ``status.json`` (the job's state as Flink
+  reports it);
 * it exits non-zero when the job fails (after Flink's own few restarts), zero when it finishes;
 * on SIGTERM/SIGINT it stops the job with a savepoint (best effort, bounded) and exits zero.
 """
@@ -35,6 +36,8 @@ from stream.status import write_status
 
 log = logging.getLogger("stream.job")
 POLL_S = 2.0
+# Until the job is RUNNING its status is polled faster: `up` waits for RUNNING (status.json).
+STARTING_POLL_S = 0.2
 # Exit code after setting aside state that does not fit this job: the supervisor starts it again.
 START_OVER = 75
 # Flink's words (1.x and 2.x) when a checkpoint has state for an operator the job no longer has.
@@ -138,7 +141,7 @@ def _run(settings: JobSettings, layout: StateLayout, config: dict[str, str], res
             return _finish(client, state)
         if _stop["requested"]:
             return _stop_with_savepoint(client, layout, job_id, restored)
-        _sleep_unless_stopped(POLL_S)
+        _sleep_unless_stopped(POLL_S if state == "RUNNING" else STARTING_POLL_S)
 
 
 def _flink_version() -> str:

@@ -43,12 +43,12 @@ MAVEN_CENTRAL = "https://repo1.maven.org/maven2"
 # The connector line must target the Flink minor pinned in requirements.txt (5.0.0-2.2 -> Flink 2.2).
 CONNECTOR = ("org.apache.flink", "flink-sql-connector-kafka", "5.0.0-2.2")
 DEFAULT_JAVA_HOME = Path("/usr/lib/jvm/java-17-openjdk-amd64")
-# The client JVM hosts the whole local cluster: cap its heap (the JVM default is 1/4 of RAM) and use
-# the throughput collector (2 cores, no latency-sensitive pauses at this scale).
-CLIENT_JVM_ARGS = "-Xms256m -Xmx1536m -XX:+UseParallelGC"
-JIT_DIRECTIVES = Path(__file__).with_name("jit-startup.json")
-# Start-up only code stays out of C2 (see the file): about a third less CPU to a RUNNING job.
-STARTUP_JVM_ARGS = f"-XX:+UnlockDiagnosticVMOptions -XX:CompilerDirectivesFile={JIT_DIRECTIVES}"
+# The client JVM hosts the whole local cluster: cap its heap (the JVM default is 1/4 of RAM), use the
+# throughput collector (2 cores, no latency-sensitive pauses at this scale) and only the C1 JIT
+# compiler. On this machine C1-only halves the job's start (plan loading, local cluster, Janino and
+# the operators' first records: C2 compiled and recompiled that code on the second core while `up`
+# needed it) for about 11% less steady throughput (28.6k against 32.0k events/s, docs/benchmarks.md).
+CLIENT_JVM_ARGS = "-Xms256m -Xmx1536m -XX:+UseParallelGC -XX:TieredStopAtLevel=1"
 # Everything the local MiniCluster binds stays on the loopback interface.
 LOCAL_FLINK_OPTIONS = (
     "jobmanager.bind-host=127.0.0.1",
@@ -201,7 +201,7 @@ def job_command(runtime: FlinkRuntime, state_dir: Path, extra_jvm_args: Sequence
     from the supervisor's environment.
     """
     layout = StateLayout.under(state_dir)
-    jvm_args = " ".join([CLIENT_JVM_ARGS, STARTUP_JVM_ARGS, *extra_jvm_args])
+    jvm_args = " ".join([CLIENT_JVM_ARGS, *extra_jvm_args])
     prefix = ["env", f"FLINK_LOG_DIR={layout.root / 'log'}", f"JVM_ARGS={jvm_args}",
               f"PATH={runtime.python.parent}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}"]
     if runtime.java_home is not None:
