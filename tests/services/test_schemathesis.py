@@ -20,9 +20,11 @@ def test_no_server_errors(platform: LocalPlatform, admin: Account, tmp_path: Pat
     schema = httpx.get(f"{platform.gateway_url}/schema")
     assert schema.status_code == 200
     executable = shutil.which("schemathesis", path=str(Path(sys.executable).parent)) or "schemathesis"
+    # One worker: with two threads, CPython 3.11's AST conversion can raise a spurious
+    # "SystemError: AST constructor recursion depth mismatch" inside schemathesis (python/cpython#106905).
     run = subprocess.run(
         [executable, "run", f"{platform.gateway_url}/schema", "--checks", "not_a_server_error",
-         "--max-examples", "15", "--workers", "2", "--request-timeout", "10", "--seed", "20261124",
+         "--max-examples", "15", "--workers", "1", "--request-timeout", "10", "--seed", "20261124",
          "-H", f"Authorization: Bearer {admin.token}", "--report", "junit", "--report-dir", str(tmp_path)],
         capture_output=True, text=True, timeout=600,
     )
