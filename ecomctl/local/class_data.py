@@ -32,10 +32,11 @@ import fcntl
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,11 +116,14 @@ def archive_for(component: str, java_home: Path, classpath: Sequence[Path], cach
     )
 
 
-def build_missing(archives: Sequence[ClassDataArchive]) -> list[ClassDataArchive]:
+def build_missing(archives: Sequence[ClassDataArchive],
+                  env: Mapping[str, str] | None = None) -> list[ClassDataArchive]:
     """Start a detached, lowest-priority build of each missing archive whose class list was recorded.
 
-    Returns those it started a build for. Never raises: an archive that cannot be built only means
-    the JVM keeps starting without one.
+    ``env`` is added to the builder's environment: the runtime passes its stack marker, so ``down``
+    stops a build still running (it then leaves nothing behind, see ``main``) like any process of
+    the stack. Returns those it started a build for. Never raises: an archive that cannot be built
+    only means the JVM keeps starting without one.
     """
     started: list[ClassDataArchive] = []
     for item in archives:
@@ -130,7 +134,7 @@ def build_missing(archives: Sequence[ClassDataArchive]) -> list[ClassDataArchive
                 subprocess.Popen(
                     ["nice", "-n", "19", sys.executable, "-m", "ecomctl.local.class_data", item.as_json()],
                     stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                    start_new_session=True, close_fds=True,
+                    start_new_session=True, close_fds=True, env={**os.environ, **(env or {})},
                 )
             started.append(item)
         except OSError:
@@ -180,6 +184,8 @@ def build(item: ClassDataArchive) -> bool:
                 stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=DUMP_TIMEOUT_S,
                 check=False,
             )
+            if dump.returncode < 0:  # the dump was killed (``down``): not the archive's fault
+                return False
             if dump.returncode != 0 or not partial.is_file():
                 return _failed(item, f"-Xshare:dump exited {dump.returncode}:\n"
                                f"{(dump.stdout + dump.stderr)[-2000:]}")
@@ -224,6 +230,9 @@ def _exclusive(path: Path) -> Iterator[bool]:
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m ecomctl.local.class_data '<archive json>'``: what ``build_missing`` detaches."""
     args = sys.argv[1:] if argv is None else list(argv)
+    # SIGTERM (``down``) unwinds: the dump's JVM is killed, the temp directory removed, the lock
+    # released; no archive appears, and the next ``up`` starts the build again.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
     if len(args) != 1:
         print("usage: python -m ecomctl.local.class_data '<archive json>'", file=sys.stderr)
         return 2

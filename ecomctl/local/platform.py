@@ -20,12 +20,14 @@ from ecomctl.local import apps, awsapi, class_data, dynamodb, flink, kafka, mari
 from ecomctl.local.context import LocalContext
 from ecomctl.local.layout import Layout
 from ecomctl.local.spec import ComponentSpec, ProbeResult
-from ecomctl.local.supervisor import ProcessInfo, Supervisor, kill_strays, stray_processes
+from ecomctl.local.supervisor import MARKER, ProcessInfo, Supervisor, kill_strays, marker, stray_processes
 from ecomctl.settings import LOCAL_STACK, Settings
 from ecomctl.topology import TOPOLOGY, Service, Worker
 from ecomctl.wiring import service_env, stream_job_env, worker_env
 
 STORES = (mariadb, kafka, dynamodb, awsapi)
+# The marker name of a class-data archive build `up` leaves running (`down` stops it like a stray).
+CLASS_DATA_BUILD = "class-data-build"
 
 
 class Reporter(Protocol):
@@ -153,7 +155,8 @@ class LocalPlatform:
             # it loaded on this start, in a detached lowest-priority process (ecomctl.local.class_data).
             class_data.build_missing([
                 kafka.class_data_archive(ctx), dynamodb.class_data_archive(ctx),
-                *(flink.class_data_archive(ctx, j) for j in ctx.topology.stream_jobs)])
+                *(flink.class_data_archive(ctx, j) for j in ctx.topology.stream_jobs)],
+                env={MARKER: marker(self.layout, CLASS_DATA_BUILD)})
         return self.status()
 
     @contextmanager

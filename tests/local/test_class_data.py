@@ -18,7 +18,9 @@ import pytest
 
 from ecomctl.local import class_data, dynamodb, kafka, maven
 from ecomctl.local.class_data import ClassDataArchive
+from ecomctl.local.layout import Layout
 from ecomctl.local.platform import LocalPlatform
+from ecomctl.local.supervisor import MARKER, kill_strays, marker, stray_processes
 from ecomctl.settings import Settings
 
 TOOL = "kafka.tools.StorageTool"
@@ -160,3 +162,27 @@ def test_dynamodb_comes_up_healthy_with_a_garbage_archive(platform: LocalPlatfor
     assert jvm_maps(process.pid, item.archive)  # the real archive is back in use
     status = {c.name: c.state for c in platform.status().components}
     assert status[dynamodb.NAME] == "healthy"
+
+
+def test_down_stops_a_build_still_running_and_it_leaves_nothing(
+    tmp_path: Path, kafka_jars: tuple[Path, tuple[Path, ...]]
+) -> None:
+    """``up`` leaves the build running with the stack's marker: ``down``'s sweep stops it cleanly."""
+    item = private_archive(tmp_path, kafka_jars)
+    assert run_tool(item).returncode == 0  # records the class list
+    layout = Layout(tmp_path / "local")
+    started = class_data.build_missing([item], env={MARKER: marker(layout, "class-data-build")})
+    assert started == [item]
+    deadline = time.monotonic() + 30
+    while not list(item.archive.parent.glob(".kafka-tool-*")):  # the dump is under way
+        assert time.monotonic() < deadline, "the build did not start"
+        time.sleep(0.05)
+    assert stray_processes(layout)  # found as a process of the stack
+    assert kill_strays(layout) >= 1
+    deadline = time.monotonic() + 10
+    while list(item.archive.parent.glob(".kafka-tool-*")):
+        assert time.monotonic() < deadline, "the build left its temp directory"
+        time.sleep(0.05)
+    assert not stray_processes(layout)
+    assert not item.archive.exists() and not item.failed_marker.exists()
+    assert class_data.build(item)  # the lock was released: the next build runs
