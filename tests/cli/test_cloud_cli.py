@@ -208,9 +208,12 @@ def test_a_locked_stack_gives_the_way_out(fake_pulumi: FakePulumi, cloud_creds: 
 @pytest.mark.slow
 def test_ctrl_c_cancels_cleanly(fake_pulumi: FakePulumi, cloud_creds: None) -> None:
     env = {**os.environ, "FAKE_PULUMI_DELAY": "60", "COLUMNS": "200"}
+    # Ctrl-C as a user at a terminal sends it: with the default disposition, even when this test run
+    # inherited SIGINT ignored (a shell's background `&` job without job control does that).
     proc = subprocess.Popen([sys.executable, "-m", "ecomctl", "up", "--stack", "dev", "--yes"], env=env,
                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     lock = fake_pulumi.state_root / "pulumi-backend" / ".fake-pulumi" / "ecomctl-aws" / "dev.lock"
     deadline = time.monotonic() + 60
     while not lock.exists() and time.monotonic() < deadline and proc.poll() is None:
