@@ -16,7 +16,7 @@ from litestar.params import Parameter
 from services.kit.app import SECURITY
 from services.kit.auth import Callers
 from services.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from services.orders.schemas import Order, OrderCreate, OrderPage
+from services.orders.schemas import MAX_IDEMPOTENCY_KEY, Order, OrderCreate, OrderPage
 from services.orders.service import OrderService
 
 OrderId = Annotated[str, Parameter(min_length=1, max_length=64)]
@@ -24,7 +24,7 @@ Limit = Annotated[int, Parameter(ge=1, le=MAX_LIMIT)]
 Cursor = Annotated[str | None, Parameter(max_length=512)]
 UserFilter = Annotated[str | None, Parameter(min_length=1, max_length=64, description="admin only")]
 IdempotencyKey = Annotated[
-    str | None, Parameter(header="Idempotency-Key", min_length=1, max_length=200, required=False)
+    str | None, Parameter(header="Idempotency-Key", min_length=1, max_length=MAX_IDEMPOTENCY_KEY, required=False)
 ]
 AnyRequest = Request[Any, Any, Any]
 

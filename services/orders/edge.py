@@ -25,12 +25,11 @@ from services.kit.auth import Caller, Callers
 from services.kit.errors import Unauthorized
 from services.kit.logging import request_id_middleware
 from services.kit.metrics import Metrics
-from services.orders.schemas import OrderCreate
+from services.orders.schemas import MAX_IDEMPOTENCY_KEY, OrderCreate
 from services.orders.service import OrderService
 
 ROUTE = "/api/orders"
 MAX_BODY_BYTES = 64 * 1024  # an order of MAX_LINES lines is a few KiB; a larger body goes to the app
-MAX_IDEMPOTENCY_KEY = 200  # as declared on the app's handler
 AUTHORIZATION = b"authorization"
 IDEMPOTENCY_KEY = b"idempotency-key"
 _decode = msgspec.json.Decoder(OrderCreate).decode

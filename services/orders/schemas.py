@@ -9,6 +9,7 @@ import msgspec
 ProductRef = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 Quantity = Annotated[int, msgspec.Meta(ge=1, le=1000)]
 MAX_LINES = 50
+MAX_IDEMPOTENCY_KEY = 200  # characters of an Idempotency-Key header
 
 
 class OrderLineIn(msgspec.Struct):
