@@ -13,7 +13,7 @@ import string
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ecomctl.topology import TOPOLOGY
+from blueprint.topology import TOPOLOGY
 
 _ALPHABET = string.ascii_letters + string.digits
 

@@ -29,8 +29,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from blueprint.topology import TOPOLOGY, env_suffix
 from ecomctl.errors import ConfigError, PrerequisiteError
-from ecomctl.topology import TOPOLOGY, env_suffix
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

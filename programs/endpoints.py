@@ -1,4 +1,4 @@
-"""The cloud stack's ``ecomctl.wiring.Endpoints``: what the services (in EKS) and the Lambda read.
+"""The cloud stack's ``blueprint.wiring.Endpoints``: what the services (in EKS) and the Lambda read.
 
 Values may be plain strings (the Kubernetes stage gets resolved upstream outputs) or Pulumi
 Outputs (the AWS stage wires the Lambda from resources it is creating).
@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ecomctl.topology import Topology
-from ecomctl.wiring import Endpoints, KafkaEndpoint, MysqlEndpoint
+from blueprint.topology import Topology
+from blueprint.wiring import Endpoints, KafkaEndpoint, MysqlEndpoint
 from programs.config import ProgramConfig
 
 KAFKA_SASL_MECHANISM = "SCRAM-SHA-512"

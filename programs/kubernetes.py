@@ -13,8 +13,8 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ecomctl.topology import TOPOLOGY, Topology
-from ecomctl.wiring import mysql_user, service_env
+from blueprint.topology import TOPOLOGY, Topology
+from blueprint.wiring import mysql_user, service_env
 from programs import manifests as m
 from programs.config import ProgramConfig
 from programs.endpoints import cloud_endpoints

@@ -1,4 +1,4 @@
-"""The stream job's settings, read once from the environment ``ecomctl.wiring.stream_job_env`` builds.
+"""The stream job's settings, read once from the environment ``blueprint.wiring.stream_job_env`` builds.
 
 Stdlib only: imported by the job inside the Flink virtualenv and by the unit tests in the main one.
 

@@ -9,7 +9,7 @@ docs/stream.md), so the job runs in ``<repo>/.venv-flink``.
   ``.sha1``) into ``cache_dir/jars/``. Idempotent; a stamp keyed on the pins, the connector and the
   interpreter makes a repeat call a few stat() calls.
 * ``job_command(runtime, state_dir, extra_jvm_args)`` is what the supervisor runs (env from
-  ``ecomctl.wiring.stream_job_env``): ``flink run --target local --python stream/job.py --jarfile
+  ``blueprint.wiring.stream_job_env``): ``flink run --target local --python stream/job.py --jarfile
   <connector>``, the same ``--python`` submission as on Dataproc, in the foreground. The local
   runtime passes its class-data sharing flags as ``extra_jvm_args`` (``ecomctl.local.class_data``);
   ``client_classpath(runtime)`` is the client JVM's class path they are made for.

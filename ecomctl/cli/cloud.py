@@ -333,9 +333,9 @@ def render(
     With --stack, the values come from the deployed stack's outputs, exactly as its k8s stage
     applies them; without, repositories are named as the AWS program names them, under --registry.
     """
+    from blueprint.topology import TOPOLOGY
     from ecomctl.cloud.preview import stack_overrides
     from ecomctl.cloud.workspace import CloudSettings
-    from ecomctl.topology import TOPOLOGY
     from programs.config import ProgramConfig
     from programs.manifests import ManifestValues, write_manifests
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from blueprint.topology import TOPOLOGY, StreamJob
 from ecomctl.cloud.engine import StackOutputs
 from ecomctl.errors import CloudError
-from ecomctl.topology import TOPOLOGY, StreamJob
 
 PYTHON_DRIVER = "org.apache.flink.client.python.PythonDriver"
 ENTRY = Path(__file__).with_name("flink_entry.py")
@@ -44,7 +44,7 @@ class FlinkJobSpec:
 
 
 def spec_from_outputs(outputs: StackOutputs, job: StreamJob | None = None) -> FlinkJobSpec:
-    from ecomctl.wiring import Endpoints, KafkaEndpoint, MysqlEndpoint, stream_job_env
+    from blueprint.wiring import Endpoints, KafkaEndpoint, MysqlEndpoint, stream_job_env
 
     gcp = {s.stage: s.values for s in outputs.stages}.get("gcp", {})
     missing = [k for k in REQUIRED if not gcp.get(k)]

@@ -138,7 +138,7 @@ def private_cluster_api(resources: Sequence[Resource]) -> Iterator[Violation]:
 
 def operator_uis_restricted(resources: Sequence[Resource]) -> Iterator[Violation]:
     """Only the public service of the topology (the storefront entry) may face the whole internet."""
-    from ecomctl.topology import TOPOLOGY
+    from blueprint.topology import TOPOLOGY
 
     public = {s.name for s in TOPOLOGY.services if s.public}
     rule = "operator-uis-restricted"

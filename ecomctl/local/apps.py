@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from blueprint.topology import Service, Worker
+from blueprint.wiring import service_env, worker_env
 from ecomctl.local import probes
 from ecomctl.local.context import LocalContext
 from ecomctl.local.spec import ComponentSpec, ProbeResult
-from ecomctl.topology import Service, Worker
-from ecomctl.wiring import service_env, worker_env
 
 
 def _python_env(ctx: LocalContext) -> dict[str, str]:

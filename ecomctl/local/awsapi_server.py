@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from ecomctl.topology import TOPOLOGY
+from blueprint.topology import TOPOLOGY
 
 SNAPSHOT_INTERVAL_S = 5.0
 

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from blueprint.topology import TOPOLOGY, Topology
+from blueprint.wiring import Endpoints, KafkaEndpoint, MysqlEndpoint
 from ecomctl.local.layout import Layout
 from ecomctl.secrets import StackSecrets
 from ecomctl.settings import LOCAL_STACK, Settings
-from ecomctl.topology import TOPOLOGY, Topology
-from ecomctl.wiring import Endpoints, KafkaEndpoint, MysqlEndpoint
 
 HOST = "127.0.0.1"
 AWS_REGION = "us-east-1"

@@ -12,11 +12,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from blueprint.topology import Table
 from ecomctl.errors import PrerequisiteError, StartupError
 from ecomctl.local import class_data, maven, probes
 from ecomctl.local.context import HOST, LocalContext, physical_name
 from ecomctl.local.spec import ComponentSpec
-from ecomctl.topology import Table
 
 NAME = "dynamodb"
 VERSION = "2.6.1"

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from blueprint.topology import StreamJob
+from blueprint.wiring import stream_job_env
 from ecomctl.local import class_data
 from ecomctl.local.context import LocalContext
 from ecomctl.local.spec import ComponentSpec, ProbeResult
-from ecomctl.topology import StreamJob
-from ecomctl.wiring import stream_job_env
 
 USES = ("kafka",)
 """What the job uses while it runs. It does not wait for it to start: the client JVM's start and

@@ -7,11 +7,11 @@ import shutil
 import subprocess
 from collections.abc import Callable
 
+from blueprint.wiring import mysql_user
 from ecomctl.errors import StartupError
 from ecomctl.local import aio, probes, system
 from ecomctl.local.context import HOST, LocalContext
 from ecomctl.local.spec import ComponentSpec
-from ecomctl.wiring import mysql_user
 
 NAME = "mariadb"
 

@@ -14,6 +14,8 @@ from typing import Protocol
 
 from filelock import FileLock, Timeout
 
+from blueprint.topology import TOPOLOGY, Service, Worker
+from blueprint.wiring import service_env, stream_job_env, worker_env
 from ecomctl import secrets as stack_secrets
 from ecomctl.errors import ConfigError, LockedError, PortInUseError, StartupError
 from ecomctl.local import apps, awsapi, class_data, dynamodb, flink, kafka, mariadb, probes
@@ -22,8 +24,6 @@ from ecomctl.local.layout import Layout
 from ecomctl.local.spec import ComponentSpec, ProbeResult
 from ecomctl.local.supervisor import MARKER, ProcessInfo, Supervisor, kill_strays, marker, stray_processes
 from ecomctl.settings import LOCAL_STACK, Settings
-from ecomctl.topology import TOPOLOGY, Service, Worker
-from ecomctl.wiring import service_env, stream_job_env, worker_env
 
 STORES = (mariadb, kafka, dynamodb, awsapi)
 # The marker name of a class-data archive build `up` leaves running (`down` stops it like a stray).

@@ -17,8 +17,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from ecomctl.topology import TOPOLOGY, Topology
-from ecomctl.wiring import worker_env
+from blueprint.topology import TOPOLOGY, Topology
+from blueprint.wiring import worker_env
 from programs.config import ProgramConfig
 from programs.endpoints import cloud_endpoints
 

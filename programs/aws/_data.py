@@ -10,8 +10,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from ecomctl.topology import Topology
-from ecomctl.wiring import mysql_user
+from blueprint.topology import Topology
+from blueprint.wiring import mysql_user
 from programs.config import ProgramConfig
 
 from ._network import Network

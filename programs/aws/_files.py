@@ -13,7 +13,7 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
-from ecomctl.topology import Bucket, Topology, Worker
+from blueprint.topology import Bucket, Topology, Worker
 from programs.config import ProgramConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

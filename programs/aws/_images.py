@@ -8,7 +8,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_docker_build as docker_build
 
-from ecomctl.topology import Topology
+from blueprint.topology import Topology
 from programs.config import ProgramConfig
 
 from ._files import REPO_ROOT

@@ -11,7 +11,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from ecomctl.topology import Topology
+from blueprint.topology import Topology
 from programs.config import ProgramConfig
 
 from ._data import password

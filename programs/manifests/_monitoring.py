@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ecomctl.topology import Topology
+from blueprint.topology import Topology
 
 from ._values import ManifestValues, labels, meta
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ecomctl.topology import Topology
+from blueprint.topology import Topology
 
 from ._monitoring import monitoring_objects
 from ._network import network_policies

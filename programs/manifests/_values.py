@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ecomctl.topology import Service, Topology
-from ecomctl.wiring import Endpoints, KafkaEndpoint, MysqlEndpoint, service_env
+from blueprint.topology import Service, Topology
+from blueprint.wiring import Endpoints, KafkaEndpoint, MysqlEndpoint, service_env
 from programs.config import ProgramConfig
 
 SECRET_ENV_KEYS = frozenset({"JWT_SECRET", "MYSQL_PASSWORD", "KAFKA_SASL_PASSWORD", "ADMIN_PASSWORD"})

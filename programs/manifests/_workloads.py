@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ecomctl.topology import Service, Topology
+from blueprint.topology import Service, Topology
 
 from ._values import ManifestValues, labels, meta, secret_keys
 

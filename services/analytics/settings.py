@@ -1,4 +1,4 @@
-"""The analytics service's configuration, read from the environment once (keys: ecomctl.wiring)."""
+"""The analytics service's configuration, read from the environment once (keys: blueprint.wiring)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The gateway's configuration, read from the environment once (keys: ecomctl.wiring)."""
+"""The gateway's configuration, read from the environment once (keys: blueprint.wiring)."""
 
 from __future__ import annotations
 

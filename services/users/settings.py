@@ -1,4 +1,4 @@
-"""The users service's configuration, read from the environment once (keys: ecomctl.wiring)."""
+"""The users service's configuration, read from the environment once (keys: blueprint.wiring)."""
 
 from __future__ import annotations
 

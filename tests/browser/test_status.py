@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from ecomctl.topology import TOPOLOGY
+from blueprint.topology import TOPOLOGY
 
 pytestmark = [pytest.mark.browser, pytest.mark.platform]
 

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
+from blueprint.topology import TOPOLOGY
 from ecomctl.cloud.engine import StackOutputs, StageOutputs
 from ecomctl.cloud.flink import PYTHON_DRIVER, REQUIRED, submit_stream_job
 from ecomctl.cloud.flink_entry import split
 from ecomctl.errors import CloudError
-from ecomctl.topology import TOPOLOGY
 
 GCP = {
     "dataproc_project": "shop-prod", "dataproc_region": "us-east4", "dataproc_cluster": "ecomctl-dev-flink",

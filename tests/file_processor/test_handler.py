@@ -7,7 +7,7 @@ import json
 from typing import Any
 from urllib.parse import quote_plus
 
-from ecomctl.topology import TOPOLOGY
+from blueprint.topology import TOPOLOGY
 from services.file_processor import handler as lambda_handler
 from services.file_processor.handler import TextStats, handler
 from tests.file_processor.conftest import Aws

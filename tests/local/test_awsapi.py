@@ -11,13 +11,13 @@ from typing import Any
 import boto3
 import pytest
 
+from blueprint.topology import TOPOLOGY
 from ecomctl.local.awsapi_server import (
     Snapshots,
     drop_expired_messages,
     make_send_independent_of_queue_depth,
     provision,
 )
-from ecomctl.topology import TOPOLOGY
 
 
 @pytest.fixture(name="moto_url", scope="module")

@@ -20,10 +20,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from blueprint.topology import TOPOLOGY
 from ecomctl.local import probes
 from ecomctl.local.platform import LocalPlatform, component_names
 from ecomctl.settings import Settings
-from ecomctl.topology import TOPOLOGY
 from tests.conftest import TEST_OFFSET, run_ecomctl, stack_environ
 
 pytestmark = [pytest.mark.platform]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ecomctl.topology import TOPOLOGY
+from blueprint.topology import TOPOLOGY
 from programs.aws._files import REPO_ROOT
 from programs.config import ProgramConfig
 from programs.platform import stage

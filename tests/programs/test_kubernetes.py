@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ecomctl.topology import TOPOLOGY
+from blueprint.topology import TOPOLOGY
 from programs.config import ProgramConfig
 from tests.programs.harness import Rec, Run
 from tests.programs.k8s_schema import validate

@@ -8,8 +8,8 @@ from pathlib import Path
 import kubernetes_validate
 import pytest
 
-from ecomctl.topology import TOPOLOGY, Service
-from ecomctl.wiring import service_env
+from blueprint.topology import TOPOLOGY, Service
+from blueprint.wiring import service_env
 from programs import manifests as m
 from programs.config import ProgramConfig
 from programs.manifests._values import key_endpoints

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from blueprint.topology import TOPOLOGY, Service
 from ecomctl.local.platform import LocalPlatform
-from ecomctl.topology import TOPOLOGY, Service
 
 pytestmark = pytest.mark.platform
 

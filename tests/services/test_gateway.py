@@ -18,8 +18,8 @@ import pytest
 from litestar.testing import AsyncTestClient
 from openapi_spec_validator import validate
 
+from blueprint.topology import TOPOLOGY
 from ecomctl.local.platform import LocalPlatform
-from ecomctl.topology import TOPOLOGY
 from services.gateway.app import create_app
 from services.gateway.settings import MAX_UPLOAD_BYTES, ROUTES, UPLOAD_TYPES, Settings
 from tests.services.conftest import Account

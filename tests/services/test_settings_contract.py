@@ -1,4 +1,4 @@
-"""Each service's settings read exactly the keys ``ecomctl.wiring.service_env`` gives it (no platform)."""
+"""Each service's settings read exactly the keys ``blueprint.wiring.service_env`` gives it (no platform)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
+from blueprint.topology import TOPOLOGY, Service
+from blueprint.wiring import service_env
 from ecomctl.local.context import LocalContext
 from ecomctl.secrets import StackSecrets
 from ecomctl.settings import Settings as EcomctlSettings
-from ecomctl.topology import TOPOLOGY, Service
-from ecomctl.wiring import service_env
 
 # Read by the AWS SDK itself (one code path for local and cloud), not by the settings classes.
 SDK_KEYS = {

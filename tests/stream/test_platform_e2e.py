@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ecomctl.topology import TOPOLOGY
+from blueprint.topology import TOPOLOGY
 from tests.stream.harness import next_boundary, sleep_until, stamp
 
 pytestmark = [pytest.mark.platform, pytest.mark.stream, pytest.mark.slow, pytest.mark.timeout(600)]

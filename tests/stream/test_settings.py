@@ -1,11 +1,11 @@
-"""Job settings from the environment the runtime gives it (ecomctl.wiring.stream_job_env)."""
+"""Job settings from the environment the runtime gives it (blueprint.wiring.stream_job_env)."""
 
 from __future__ import annotations
 
 import pytest
 
-from ecomctl.topology import TOPOLOGY
-from ecomctl.wiring import Endpoints, KafkaEndpoint, MysqlEndpoint, stream_job_env
+from blueprint.topology import TOPOLOGY
+from blueprint.wiring import Endpoints, KafkaEndpoint, MysqlEndpoint, stream_job_env
 from stream.settings import JobSettings, SettingsError
 
 JOB = TOPOLOGY.stream_jobs[0]

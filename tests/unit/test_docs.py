@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from blueprint.topology import TOPOLOGY
 from ecomctl.local.platform import component_names
 from ecomctl.settings import DEFAULT_PORTS, REPO_ROOT
-from ecomctl.topology import TOPOLOGY
 
 README = (REPO_ROOT / "README.md").read_text()
 

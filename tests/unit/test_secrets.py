@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from blueprint.topology import TOPOLOGY
 from ecomctl import secrets
-from ecomctl.topology import TOPOLOGY
 
 
 def test_generated_once_stored_owner_only(tmp_path: Path) -> None:

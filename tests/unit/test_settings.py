@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from blueprint.topology import TOPOLOGY
 from ecomctl.errors import ConfigError
 from ecomctl.settings import DEFAULT_PORTS, Settings
-from ecomctl.topology import TOPOLOGY
 
 
 def test_defaults_cover_every_service_and_part() -> None:

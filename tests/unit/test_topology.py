@@ -4,7 +4,7 @@ import dataclasses
 
 import pytest
 
-from ecomctl.topology import TOPOLOGY, Service, Topology, env_suffix
+from blueprint.topology import TOPOLOGY, Service, Topology, env_suffix
 
 
 def test_the_topology_is_consistent() -> None:

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
+from blueprint.topology import TOPOLOGY
+from blueprint.wiring import mysql_user, service_env, stream_job_env, worker_env
 from ecomctl.local.context import LocalContext
 from ecomctl.secrets import StackSecrets
 from ecomctl.settings import Settings
-from ecomctl.topology import TOPOLOGY
-from ecomctl.wiring import mysql_user, service_env, stream_job_env, worker_env
 
 
 def _ctx() -> LocalContext:

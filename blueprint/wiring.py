@@ -34,7 +34,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ecomctl.topology import TOPOLOGY, Service, StreamJob, Topology, Worker, env_suffix
+from blueprint.topology import TOPOLOGY, Service, StreamJob, Topology, Worker, env_suffix
 
 Value = Any  # a str locally, a pulumi.Output[str] in the cloud
 

@@ -2,7 +2,7 @@
 
 Everything that needs to know *what exists* reads this module: the local runtime
 (``ecomctl.local``), the Pulumi programs (``programs/``), the Kubernetes manifests, the
-services' wiring (``ecomctl.wiring``) and the tests. It says what exists, never how it runs:
+services' wiring (``blueprint.wiring``) and the tests. It says what exists, never how it runs:
 ports are logical (the local runtime binds them on 127.0.0.1, Kubernetes turns them into
 Service ports), names are logical (``physical_name`` adds a stack prefix where a cloud needs
 globally unique names).
