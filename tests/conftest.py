@@ -1,20 +1,25 @@
 """The session platform: the whole local stack on real parts, isolated from a developer's own.
 
 It runs in its own state directory and on ports shifted by ``ECOMCTL_TEST_PORT_OFFSET``
-(default 20000), so a developer's ``ecomctl up`` stack is never touched. Jars and the Flink
+(default 12000: every port of the test stack then lies between 20000 and 31100, clear of a
+developer's own stack at 8000-19100 and below the kernel's ephemeral range, from which outgoing
+connections take their local ports), so a developer's ``ecomctl up`` stack is never touched and
+``bin/test`` passes while it runs and carries traffic. Every port is checked free before the
+stack starts; a taken one ends the session at once with a message naming the port and its holder. Jars and the Flink
 virtualenv are shared caches. The stack starts fresh (an earlier session's is purged);
 ``ECOMCTL_TEST_KEEP=1`` instead reuses a running one and leaves it running after the session
 (``up`` is then a no-op): handy while iterating.
 Two test sessions side by side need different ``ECOMCTL_TEST_PORT_OFFSET`` values (the state
-directory follows the offset).
+directory follows the offset): multiples of 25 between 12000 and 12950 never overlap.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -22,7 +27,7 @@ import pytest
 from ecomctl.local.platform import LocalPlatform
 from ecomctl.settings import Settings
 
-TEST_OFFSET = int(os.environ.get("ECOMCTL_TEST_PORT_OFFSET", "20000"))
+TEST_OFFSET = int(os.environ.get("ECOMCTL_TEST_PORT_OFFSET", "12000"))
 TEST_STATE = Path(os.environ.get("ECOMCTL_TEST_STATE_DIR", f"/tmp/ecomctl-test-{TEST_OFFSET}"))
 
 
@@ -47,12 +52,54 @@ def run_ecomctl(
     )
 
 
+def ephemeral_range() -> range:
+    """The kernel's range of local ports for outgoing connections (Linux; IANA's elsewhere)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return range(int(low), int(high) + 1)
+    except (OSError, ValueError):
+        return range(49152, 65536)
+
+
+def port_problem(ports: Iterable[tuple[str, int]]) -> str | None:
+    """Why the test stack cannot use ``ports`` (one line), or None when every one is usable."""
+    ephemeral = ephemeral_range()
+    for name, port in ports:
+        if port in ephemeral:
+            return (f"test stack port {port} ({name}) lies in the kernel's ephemeral range "
+                    f"{ephemeral.start}-{ephemeral.stop - 1}, where any outgoing connection may hold it; "
+                    "choose ECOMCTL_TEST_PORT_OFFSET so every port stays below it (default 12000)")
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                return (f"test stack port {port} ({name}) is already in use{_holder(port)}; stop that "
+                        "process or run the tests on other ports: ECOMCTL_TEST_PORT_OFFSET=<n>, a multiple "
+                        "of 25 from 12000 to 12950")
+    return None
+
+
+def _holder(port: int) -> str:
+    import psutil
+
+    try:
+        for conn in psutil.net_connections(kind="inet"):
+            if conn.laddr and conn.laddr.port == port and conn.pid:
+                return f" by {psutil.Process(conn.pid).name()} (pid {conn.pid})"
+    except (psutil.Error, OSError):
+        pass
+    return ""
+
+
 @pytest.fixture(scope="session")
 def platform() -> Iterator[LocalPlatform]:
     stack = make_platform(TEST_STATE, TEST_OFFSET)
     keep = os.environ.get("ECOMCTL_TEST_KEEP") == "1"
     if not keep:
         stack.down(purge=True)  # a fresh stack: nothing left over from an earlier session
+        problem = port_problem(stack.settings.ports.items())
+        if problem:
+            pytest.exit(problem, returncode=4)
     stack.up()
     yield stack
     if not keep:

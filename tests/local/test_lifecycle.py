@@ -142,7 +142,7 @@ def test_ready_follows_the_database(platform: LocalPlatform, platform_environ: d
 
 
 def test_port_conflict_is_reported_in_one_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    offset = TEST_OFFSET + 2000
+    offset = TEST_OFFSET + 25  # a second stack whose ports overlap no other test stack's
     env = stack_environ(tmp_path, offset)
     taken = 13306 + offset  # MariaDB's port of that stack
     with socket.socket() as blocker:
