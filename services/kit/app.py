@@ -8,7 +8,6 @@ from typing import Any
 
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
-from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ControllerRouterHandler
@@ -18,6 +17,7 @@ from services.kit.health import Check, health_handlers
 from services.kit.heap import freeze_start_up_heap
 from services.kit.logging import configure_logging, request_id_middleware
 from services.kit.metrics import Metrics
+from services.kit.settings import API_BODY_BYTES
 
 Lifespan = Callable[[Litestar], AbstractAsyncContextManager[Any]]
 
@@ -42,10 +42,10 @@ def build_app(
     checks: Mapping[str, Check],
     metrics: Metrics,
     lifespan: Sequence[Lifespan] = (),
-    dependencies: Mapping[str, Provide] | None = None,
     cors_origins: Sequence[str] = (),
     openapi: OpenAPIConfig | None = None,
     unavailable_on: Sequence[type[Exception]] = (),
+    max_body_bytes: int = API_BODY_BYTES,
 ) -> Litestar:
     configure_logging(service, log_level)
     return Litestar(
@@ -54,10 +54,10 @@ def build_app(
         exception_handlers=exception_handlers(tuple(unavailable_on)),
         lifespan=list(lifespan),
         on_startup=[freeze_start_up_heap],  # after the lifespans: pools and clients exist by then
-        dependencies=dict(dependencies or {}),
         cors_config=CORSConfig(allow_origins=list(cors_origins), allow_credentials=False)
         if cors_origins else None,
         openapi_config=openapi or openapi_config(service),
+        request_max_body_size=max_body_bytes,  # larger: 413, a problem answer
         debug=False,
         logging_config=None,
     )

@@ -9,14 +9,9 @@ and problem-details answers, and the kit's mapping from errors to statuses.
 
 from __future__ import annotations
 
-import logging
-
-import msgspec
 from litestar.types import HTTPResponseBodyEvent, HTTPResponseStartEvent, Receive, ReceiveMessage, Send
 
-from services.kit.errors import PROBLEM_JSON, ServiceError, problem_document
-
-log = logging.getLogger("services.kit.asgi")
+from services.kit.errors import PROBLEM_JSON, problem_of
 
 JSON = b"application/json"
 Headers = list[tuple[bytes, bytes]]
@@ -65,21 +60,10 @@ async def respond_json(send: Send, status: int, body: bytes) -> None:
     await respond(send, status, [(b"content-type", JSON)], body)
 
 
-async def respond_error(send: Send, exc: Exception, unavailable_on: tuple[type[Exception], ...]) -> None:
-    """The problem-details answer the kit's exception handlers give for ``exc`` (same status, same
-    body, same logging)."""
+async def respond_error(send: Send, exc: BaseException,
+                        unavailable_on: tuple[type[BaseException], ...] = ()) -> None:
+    """The problem-details answer the app's exception handlers give for ``exc`` (``problem_of``)."""
+    problem = problem_of(exc, unavailable_on)
     headers: Headers = [(b"content-type", PROBLEM_JSON.encode())]
-    if isinstance(exc, ServiceError):
-        if exc.status >= 500:
-            log.warning("request failed: %s %s", exc.status, exc.detail)
-        if exc.status == 401:
-            headers.insert(0, (b"www-authenticate", b"Bearer"))
-        document = problem_document(exc.status, exc.title, exc.detail, **exc.extra)
-    elif isinstance(exc, unavailable_on):
-        log.warning("a dependency failed: %s", type(exc).__name__)
-        document = problem_document(503, "Service Unavailable",
-                                    "a dependency of this service is unavailable, retry later")
-    else:
-        log.error("unhandled error", exc_info=exc)
-        document = problem_document(500, "Internal Server Error", "the server could not answer")
-    await respond(send, document["status"], headers, msgspec.json.encode(document))
+    headers += [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in problem.headers.items()]
+    await respond(send, problem.status, headers, problem.body())

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Iterable
 from typing import Any
 
 import jwt
 import msgspec
 from litestar import Request
 
-from services.kit.errors import Forbidden, Unauthorized
+from services.kit.errors import BadRequest, Forbidden, Unauthorized
 
 ALGORITHM = "HS256"
 ISSUER = "ecomctl-users"
@@ -96,24 +96,36 @@ def bearer(authorization: str | None) -> str | None:
 AUTHORIZATION = b"authorization"
 
 
+def authorization_of(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
+    """The request's ``Authorization`` header (None when absent).
+
+    More than one is a 400, at the gateway, in the services and on their raw ASGI routes alike
+    (proxies disagree on which of several one honours, so none is).
+    """
+    found: str | None = None
+    for name, value in headers:
+        if name == AUTHORIZATION:
+            if found is not None:
+                raise BadRequest("more than one Authorization header")
+            found = value.decode("latin-1")
+    return found
+
+
 class Callers:
     """The verified caller of a request, or 401.
 
-    Hot handlers call ``callers.of(request)`` themselves instead of declaring a dependency:
-    Litestar resolves two independent dependencies of one handler (the caller and the service)
-    concurrently in an anyio task group, which cost more CPU than the rest of the request.
+    Every service's controllers are built by a function that binds them to the app's service
+    and a ``Callers``; a handler calls ``callers.of(request)`` itself instead of declaring
+    Litestar dependencies: Litestar resolves two independent dependencies of one handler (the
+    caller and the service) concurrently in an anyio task group, which cost more CPU than the
+    rest of the request.
     """
 
     def __init__(self, secret: str) -> None:
         self.verifier = TokenVerifier(secret)
 
     def of(self, request: Request[Any, Any, Any]) -> Caller:
-        authorization: str | None = None
-        for name, value in request.scope["headers"]:
-            if name == AUTHORIZATION:
-                authorization = value.decode("latin-1")
-                break
-        return self.caller(authorization)
+        return self.caller(authorization_of(request.scope["headers"]))
 
     def caller(self, authorization: str | None) -> Caller:
         """The caller of an ``Authorization`` header's value (None: the header is absent)."""
@@ -121,11 +133,6 @@ class Callers:
         if token is None:
             raise Unauthorized("this operation needs a bearer token")
         return self.verifier.verify(token)
-
-
-def caller_provider(secret: str) -> Callable[[Request[Any, Any, Any]], Caller]:
-    """A Litestar dependency: the verified caller, or 401."""
-    return Callers(secret).of
 
 
 def require_admin(caller: Caller) -> Caller:

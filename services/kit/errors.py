@@ -1,11 +1,13 @@
 """Errors a service raises, and the one mapping from errors to problem-details responses.
 
     ServiceError            500 (base; never shows its text for 5xx)
-    ├── Invalid             400 / 422
+    ├── BadRequest          400
+    ├── Invalid             422
     ├── Unauthorized        401
     ├── Forbidden           403
     ├── NotFound            404
     ├── Conflict            409
+    ├── ContentTooLarge     413
     ├── Unavailable         503 (a dependency is down)
     ├── BadGateway          502 (an upstream answered badly or not at all)
     └── GatewayTimeout      504 (an upstream was too slow)
@@ -14,8 +16,9 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, NamedTuple
 
+import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
@@ -31,10 +34,17 @@ class ServiceError(Exception):
     status = 500
     title = "Internal Server Error"
 
-    def __init__(self, detail: str = "", *, extra: dict[str, Any] | None = None) -> None:
+    def __init__(self, detail: str = "", *, extra: dict[str, Any] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(detail or self.title)
         self.detail = detail or self.title
         self.extra = extra or {}
+        self.headers = headers or {}
+
+
+class BadRequest(ServiceError):
+    status = 400
+    title = "Bad Request"
 
 
 class Invalid(ServiceError):
@@ -62,6 +72,11 @@ class Conflict(ServiceError):
     title = "Conflict"
 
 
+class ContentTooLarge(ServiceError):
+    status = 413
+    title = "Content Too Large"
+
+
 class Unavailable(ServiceError):
     status = 503
     title = "Service Unavailable"
@@ -77,8 +92,23 @@ class GatewayTimeout(ServiceError):
     title = "Gateway Timeout"
 
 
-def problem_document(status: int, title: str, detail: str, **extra: Any) -> dict[str, Any]:
-    """The body of an RFC 9457 problem-details answer (with the request id)."""
+class Problem(NamedTuple):
+    """A problem-details answer: its status, its RFC 9457 document and extra headers."""
+
+    status: int
+    document: dict[str, Any]
+    headers: dict[str, str]
+
+    def body(self) -> bytes:
+        return _encode(self.document)
+
+
+_encode = msgspec.json.Encoder().encode
+_UNAVAILABLE = "a dependency of this service is unavailable, retry later"
+_UNEXPECTED = "the server could not answer"
+
+
+def _document(status: int, title: str, detail: str, extra: dict[str, Any]) -> dict[str, Any]:
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": detail}
     rid = request_id()
     if rid:
@@ -87,56 +117,50 @@ def problem_document(status: int, title: str, detail: str, **extra: Any) -> dict
     return body
 
 
-def problem(status: int, title: str, detail: str, **extra: Any) -> Response[dict[str, Any]]:
-    """An RFC 9457 problem-details response."""
-    body = problem_document(status, title, detail, **extra)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+def problem_of(exc: BaseException, unavailable_on: tuple[type[BaseException], ...] = ()) -> Problem:
+    """The one mapping from an error to its problem-details answer (and its log line).
+
+    Used by the apps' exception handlers, the raw ASGI routes and the gateway's proxy alike.
+    ``unavailable_on``: store/client errors that mean "retry later" (503).
+    """
+    headers: dict[str, str] = {}
+    if isinstance(exc, ServiceError):
+        if exc.status >= 500:
+            log.warning("request failed: %s %s", exc.status, exc.detail)
+        status, title, detail, extra = exc.status, exc.title, exc.detail, exc.extra
+        headers.update(exc.headers)
+    elif isinstance(exc, ValidationException):
+        errors = exc.extra if isinstance(exc.extra, list) else []
+        status, title, detail, extra = 400, "Bad Request", exc.detail or "invalid request", {"errors": errors}
+    elif isinstance(exc, HTTPException):
+        status = exc.status_code
+        if status >= 500:
+            title, detail = "Error", _UNEXPECTED
+        else:
+            title = _TITLES.get(status) or exc.detail or "Error"
+            detail = exc.detail or title
+        extra = {}
+        headers.update(exc.headers or {})
+    elif isinstance(exc, unavailable_on):
+        log.warning("a dependency failed: %s", type(exc).__name__)
+        status, title, detail, extra = 503, Unavailable.title, _UNAVAILABLE, {}
+    else:
+        log.error("unhandled error", exc_info=exc)
+        status, title, detail, extra = 500, ServiceError.title, _UNEXPECTED, {}
+    if status == 401:
+        headers.setdefault("www-authenticate", "Bearer")
+    return Problem(status, _document(status, title, detail, extra), headers)
 
 
-def _service_error(_: Request[Any, Any, Any], exc: ServiceError) -> Response[dict[str, Any]]:
-    if exc.status >= 500:
-        log.warning("request failed: %s %s", exc.status, exc.detail)
-    return problem(exc.status, exc.title, exc.detail, **exc.extra)
-
-
-def _validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
-    errors = exc.extra if isinstance(exc.extra, list) else []
-    return problem(400, "Bad Request", exc.detail or "invalid request", errors=errors)
-
-
-def _http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
-    status = exc.status_code
-    title = "Error" if status >= 500 else (exc.detail or "Error")
-    detail = "the server could not answer" if status >= 500 else (exc.detail or "")
-    response = problem(status, title, detail)
-    if exc.headers:
-        response.headers.update(exc.headers)
-    return response
-
-
-def _unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
-    log.error("unhandled error", exc_info=exc)
-    return problem(500, "Internal Server Error", "the server could not answer")
-
-
-def _dependency_down(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
-    log.warning("a dependency failed: %s", type(exc).__name__)
-    return problem(503, "Service Unavailable", "a dependency of this service is unavailable, retry later")
+_TITLES = {413: ContentTooLarge.title}
 
 
 def exception_handlers(unavailable_on: tuple[type[Exception], ...] = ()) -> ExceptionHandlersMap:
-    """The handler table; ``unavailable_on`` lists store/client errors that mean "retry later" (503)."""
-    handlers = dict(EXCEPTION_HANDLERS)
-    for error in unavailable_on:
-        handlers[error] = _dependency_down
-    return handlers
+    """The app's handler table: every error goes through ``problem_of``."""
 
+    def handle(_: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+        problem = problem_of(exc, unavailable_on)
+        return Response(problem.body(), status_code=problem.status, media_type=PROBLEM_JSON,
+                        headers=problem.headers or None)
 
-EXCEPTION_HANDLERS: ExceptionHandlersMap = {
-    ServiceError: _service_error,
-    ValidationException: _validation,
-    HTTPException: _http,
-    Exception: _unexpected,
-}
-"""Pass as ``Litestar(exception_handlers=EXCEPTION_HANDLERS)``."""
+    return {Exception: handle}

@@ -13,6 +13,11 @@ from dataclasses import dataclass, field
 Env = Mapping[str, str]
 
 
+API_BODY_BYTES = 256 * 1024
+"""The largest request body a service's API takes (its JSON documents are a few KiB); a larger
+one is a 413 problem answer, at the gateway and on the service's own port."""
+
+
 def _env(environ: Env | None) -> Env:
     return os.environ if environ is None else environ
 

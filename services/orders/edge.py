@@ -21,8 +21,8 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from services.kit.asgi import read_body, replay, respond_error, respond_json
-from services.kit.auth import Caller, Callers
-from services.kit.errors import Unauthorized
+from services.kit.auth import Caller, Callers, authorization_of
+from services.kit.errors import ServiceError
 from services.kit.logging import request_id_middleware
 from services.kit.metrics import Metrics
 from services.orders.schemas import MAX_IDEMPOTENCY_KEY, OrderCreate
@@ -30,7 +30,6 @@ from services.orders.service import OrderService
 
 ROUTE = "/api/orders"
 MAX_BODY_BYTES = 64 * 1024  # an order of MAX_LINES lines is a few KiB; a larger body goes to the app
-AUTHORIZATION = b"authorization"
 IDEMPOTENCY_KEY = b"idempotency-key"
 _decode = msgspec.json.Decoder(OrderCreate).decode
 _encode = msgspec.json.Encoder().encode
@@ -77,16 +76,14 @@ class OrderEdge:
 
     def _placement(self, scope: Scope, body: bytes) -> Placement | None:
         """The order request, or None when the app must answer (it words what is wrong)."""
-        authorization: str | None = None
         idempotency_key: str | None = None
         for name, value in scope["headers"]:
-            if name == AUTHORIZATION and authorization is None:  # the first one, as the app reads it
-                authorization = value.decode("latin-1")
-            elif name == IDEMPOTENCY_KEY and idempotency_key is None:
+            if name == IDEMPOTENCY_KEY and idempotency_key is None:
                 idempotency_key = value.decode("latin-1")
         if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
             return None
         try:
-            return Placement(self.callers.caller(authorization), _decode(body), idempotency_key)
-        except (msgspec.ValidationError, msgspec.DecodeError, Unauthorized):
+            caller = self.callers.caller(authorization_of(scope["headers"]))
+            return Placement(caller, _decode(body), idempotency_key)
+        except (msgspec.ValidationError, msgspec.DecodeError, ServiceError):
             return None

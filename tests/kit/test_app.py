@@ -6,13 +6,15 @@ import asyncio
 import gc
 import json
 import logging
+from typing import Any
 
 import msgspec
 import pytest
-from litestar import get, post
+from litestar import Request, get, post
 from litestar.testing import TestClient
 
 from services.kit.app import build_app
+from services.kit.auth import Caller, Callers, issue_token
 from services.kit.errors import Conflict
 from services.kit.health import run_checks
 from services.kit.heap import YOUNG_THRESHOLD
@@ -62,10 +64,52 @@ async def hangs() -> None:
     await asyncio.sleep(10)
 
 
-def _client(checks: dict[str, object] | None = None) -> TestClient:  # type: ignore[type-arg]
+def _client(checks: dict[str, object] | None = None, max_body_bytes: int = 1024) -> TestClient:  # type: ignore[type-arg]
     app = build_app(service="kit-test", log_level="INFO", handlers=[create_thing, conflict, boom, rid, item],
-                    checks=checks or {"ok": ok}, metrics=Metrics("kit-test"))  # type: ignore[arg-type]
+                    checks=checks or {"ok": ok}, metrics=Metrics("kit-test"),  # type: ignore[arg-type]
+                    max_body_bytes=max_body_bytes)
     return TestClient(app=app, raise_server_exceptions=False)
+
+
+def test_a_body_past_the_limit_is_a_413_problem() -> None:
+    with _client(max_body_bytes=64) as client:
+        assert client.post("/things", json={"name": "x", "size": 1}).status_code == 201
+        answer = client.post("/things", json={"name": "x" * 100, "size": 1})
+        assert answer.status_code == 413 and answer.headers["content-type"] == "application/problem+json"
+        assert answer.json()["title"] == "Content Too Large"
+
+
+async def _raw_get(app: Any, path: str, headers: list[tuple[bytes, bytes]]) -> tuple[int, bytes]:
+    """A request with exactly these header lines (test clients merge repeated headers)."""
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+             "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "", "headers": headers,
+             "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80), "state": {}}
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
+
+
+def test_more_than_one_authorization_header_is_a_400() -> None:
+    callers = Callers("a-test-secret-that-is-long-enough-for-hs256")
+
+    @get("/whoami")
+    async def whoami(request: Request[Any, Any, Any]) -> str:
+        return callers.of(request).user_id
+
+    app = build_app(service="kit-test", log_level="INFO", handlers=[whoami], checks={}, metrics=Metrics("kit-test"))
+    token = b"Bearer " + issue_token(callers.verifier.secret, Caller(user_id="u1", email="u@x.org", role="user"),
+                                     60).encode()
+    with TestClient(app=app):  # started
+        assert asyncio.run(_raw_get(app, "/whoami", [(b"authorization", token)])) == (200, b"u1")
+        status, body = asyncio.run(_raw_get(app, "/whoami", [(b"authorization", token), (b"authorization", token)]))
+    assert status == 400 and json.loads(body)["detail"] == "more than one Authorization header"
 
 
 def test_validation_errors_are_problem_details() -> None:
