@@ -7,14 +7,20 @@ import uuid
 import msgspec
 
 from services.kit.auth import Caller, require_admin
+from services.kit.cache import Cache
 from services.kit.errors import Invalid, NotFound
 from services.kit.events import money, rfc3339, utc_now
 from services.kit.pagination import decode_cursor, encode_cursor
-from services.products.cache import TtlCache
 from services.products.schemas import Product, ProductCreate, ProductPage, ProductUpdate
-from services.products.store import Item, ProductStore
+from services.products.store import Key, ProductStore
 
 CURRENCY = "USD"
+CACHE_BYTES = 16 * 1024 * 1024  # per cache (single products, pages)
+_encode = msgspec.json.Encoder().encode
+
+
+def _size(value: Product | ProductPage) -> int:
+    return len(_encode(value))
 
 
 def _positive_money(price: str) -> str:
@@ -27,8 +33,8 @@ def _positive_money(price: str) -> str:
 class ProductService:
     def __init__(self, store: ProductStore, cache_ttl_s: float) -> None:
         self.store = store
-        self.products: TtlCache[Product] = TtlCache(cache_ttl_s)
-        self.pages: TtlCache[ProductPage] = TtlCache(cache_ttl_s)
+        self.products: Cache[Product] = Cache(cache_ttl_s, CACHE_BYTES, _size)
+        self.pages: Cache[ProductPage] = Cache(cache_ttl_s, CACHE_BYTES, _size)
 
     async def get(self, product_id: str) -> Product:
         async def load() -> Product:
@@ -47,24 +53,24 @@ class ProductService:
 
         async def load() -> ProductPage:
             products, next_key = await self.store.page(limit, start, text, category)
-            next_cursor = None if next_key is None else encode_cursor({k: v["S"] for k, v in next_key.items()})
+            next_cursor = None if next_key is None else encode_cursor(dict(next_key))
             return ProductPage(items=products, next_cursor=next_cursor)
 
         return await self.pages.get_or_load((limit, cursor, text, category), load)
 
     @staticmethod
-    def _start_key(cursor: str | None, category: str | None) -> Item | None:
+    def _start_key(cursor: str | None, category: str | None) -> Key | None:
         position = decode_cursor(cursor)
         if position is None:
             return None
         product_id = position.get("product_id")
         if not isinstance(product_id, str) or not product_id or len(product_id) > 64:
             raise Invalid("the cursor is not valid")
-        key: Item = {"product_id": {"S": product_id}}
+        key: Key = {"product_id": product_id}
         if category:
             if position.get("category") != category:
                 raise Invalid("the cursor belongs to another listing")
-            key["category"] = {"S": category}
+            key["category"] = category
         return key
 
     async def create(self, caller: Caller, data: ProductCreate) -> Product:
