@@ -106,9 +106,9 @@ class AnalyticsService:
         units: dict[str, int] = {}
         revenue: dict[str, Decimal] = {}
         for item in await self.store.per_window("PRODUCT", starts):
-            pid = item["sk"]["S"]
-            units[pid] = units.get(pid, 0) + int(item.get("units", {}).get("N", "0"))
-            revenue[pid] = revenue.get(pid, Decimal("0")) + _decimal(item.get("revenue", {}).get("S", "0"))
+            pid = item["sk"]
+            units[pid] = units.get(pid, 0) + int(item.get("units", 0))
+            revenue[pid] = revenue.get(pid, Decimal("0")) + _decimal(item.get("revenue", "0"))
         ranked = sorted(units, key=lambda p: (-units[p], -revenue[p], p))[:limit]
         return TopProducts(
             items=[TopProduct(product_id=p, units=units[p], revenue=money(revenue[p])) for p in ranked],
@@ -121,9 +121,9 @@ class AnalyticsService:
         orders: dict[str, int] = {}
         revenue: dict[str, Decimal] = {}
         for item in await self.store.per_window("USER", starts):
-            uid = item["sk"]["S"]
-            orders[uid] = orders.get(uid, 0) + int(item.get("orders", {}).get("N", "0"))
-            revenue[uid] = revenue.get(uid, Decimal("0")) + _decimal(item.get("revenue", {}).get("S", "0"))
+            uid = item["sk"]
+            orders[uid] = orders.get(uid, 0) + int(item.get("orders", 0))
+            revenue[uid] = revenue.get(uid, Decimal("0")) + _decimal(item.get("revenue", "0"))
         ranked = sorted(orders, key=lambda u: (-revenue[u], -orders[u], u))[:limit]
         return TopUsers(
             items=[TopUser(user_id=u, orders=orders[u], revenue=money(revenue[u])) for u in ranked],

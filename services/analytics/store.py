@@ -10,7 +10,7 @@ import asyncio
 from typing import Any
 
 from services.analytics.schemas import ProductResult, Result, UserResult, Window, WindowResult
-from services.kit import aws
+from services.kit.dynamo import DynamoClient, from_item, to_item
 
 WINDOW_PK = "WINDOW"
 
@@ -24,56 +24,58 @@ def key_of(result: Result) -> tuple[str, str]:
 
 
 def _window(item: dict[str, Any]) -> Window:
+    values = from_item(item)
+
     def n(name: str) -> int:
-        return int(item.get(name, {}).get("N", "0"))
+        return int(values.get(name, 0))
 
     return Window(
-        window_start=item["sk"]["S"], window_end=item.get("window_end", {}).get("S", ""),
-        orders=n("orders"), units=n("units"), revenue=item.get("revenue", {}).get("S", "0.00"),
+        window_start=values["sk"], window_end=values.get("window_end", ""),
+        orders=n("orders"), units=n("units"), revenue=values.get("revenue", "0.00"),
         unique_users=n("unique_users"), cancelled_orders=n("cancelled_orders"),
     )
 
 
 class AnalyticsStore:
-    def __init__(self, client: Any, table: str) -> None:
-        self.client = client
+    def __init__(self, dynamo: DynamoClient, table: str) -> None:
+        self.dynamo = dynamo
         self.table = table
 
     async def describe(self) -> None:
-        await aws.call(self.client.describe_table, TableName=self.table)
+        await self.dynamo.call("DescribeTable", {"TableName": self.table})
 
     async def put(self, result: Result) -> None:
         pk, sk = key_of(result)
-        item: dict[str, Any] = {"pk": {"S": pk}, "sk": {"S": sk}}
+        values: dict[str, Any] = {"pk": pk, "sk": sk}
         for name in result.__struct_fields__:
             value = getattr(result, name)
-            item[name] = {"N": str(value)} if isinstance(value, int) else {"S": str(value)}
-        await aws.call(self.client.put_item, TableName=self.table, Item=item)
+            values[name] = value if isinstance(value, int) else str(value)
+        await self.dynamo.call("PutItem", {"TableName": self.table, "Item": to_item(values)})
 
     async def windows(self, limit: int, before: str | None) -> tuple[list[Window], str | None]:
         request: dict[str, Any] = {
             "TableName": self.table, "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": WINDOW_PK}}, "ScanIndexForward": False,
+            "ExpressionAttributeValues": to_item({":pk": WINDOW_PK}), "ScanIndexForward": False,
             "Limit": limit,
         }
         if before:
-            request["ExclusiveStartKey"] = {"pk": {"S": WINDOW_PK}, "sk": {"S": before}}
-        answer = await aws.call(self.client.query, **request)
+            request["ExclusiveStartKey"] = to_item({"pk": WINDOW_PK, "sk": before})
+        answer = await self.dynamo.call("Query", request)
         last = answer.get("LastEvaluatedKey")
-        return [_window(i) for i in answer.get("Items", [])], (last["sk"]["S"] if last else None)
+        return [_window(i) for i in answer.get("Items", [])], (from_item(last)["sk"] if last else None)
 
     async def per_window(self, prefix: str, starts: list[str]) -> list[dict[str, Any]]:
-        """Every PRODUCT#/USER# item of the given windows."""
+        """Every PRODUCT#/USER# item of the given windows (plain values)."""
 
         async def one(start: str) -> list[dict[str, Any]]:
             items: list[dict[str, Any]] = []
             request: dict[str, Any] = {
                 "TableName": self.table, "KeyConditionExpression": "pk = :pk",
-                "ExpressionAttributeValues": {":pk": {"S": f"{prefix}#{start}"}},
+                "ExpressionAttributeValues": to_item({":pk": f"{prefix}#{start}"}),
             }
             while True:
-                answer = await aws.call(self.client.query, **request)
-                items.extend(answer.get("Items", []))
+                answer = await self.dynamo.call("Query", request)
+                items.extend(from_item(i) for i in answer.get("Items", []))
                 if "LastEvaluatedKey" not in answer:
                     return items
                 request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]

@@ -1,7 +1,6 @@
 """The only module that touches the notification log, the processed-events guard and SNS.
 
-DynamoDB goes through the kit's lean client (a few calls per event: boto3 spent more CPU on
-them than the rest of the consumer); SNS through boto3.
+DynamoDB goes through the kit's client (``services.kit.dynamo``); SNS through boto3.
 """
 
 from __future__ import annotations
@@ -11,7 +10,7 @@ import time
 from typing import Any
 
 from services.kit import aws
-from services.kit.dynamo import ConditionalCheckFailed, DynamoClient
+from services.kit.dynamo import ConditionalCheckFailed, DynamoClient, from_item, to_item
 from services.notifications.schemas import Notification
 
 _FIELDS = ("event_id", "order_id", "type", "subject", "message", "total", "currency", "occurred_at",
@@ -37,15 +36,14 @@ class NotificationStore:
 
     async def already_processed(self, event_key: str) -> bool:
         answer = await self.dynamodb.call("GetItem", {
-            "TableName": self.processed_table, "Key": {"event_key": {"S": event_key}}, "ConsistentRead": True,
+            "TableName": self.processed_table, "Key": to_item({"event_key": event_key}), "ConsistentRead": True,
         })
         return "Item" in answer
 
     async def mark_processed(self, event_key: str) -> None:
         await self.dynamodb.call("PutItem", {
             "TableName": self.processed_table,
-            "Item": {"event_key": {"S": event_key},
-                     "expires_at": {"N": str(int(time.time()) + self.processed_ttl_s)}},
+            "Item": to_item({"event_key": event_key, "expires_at": int(time.time()) + self.processed_ttl_s}),
         })
 
     async def publish(self, subject: str, message: str, attributes: dict[str, str]) -> str:
@@ -57,27 +55,27 @@ class NotificationStore:
 
     async def record(self, user_id: str, notification: Notification) -> None:
         """Write the log entry once (a redelivered event finds it there)."""
-        item = {"user_id": {"S": user_id}, "notification_id": {"S": notification.notification_id}}
-        item.update({f: {"S": getattr(notification, f)} for f in _FIELDS})
+        values = {"user_id": user_id, "notification_id": notification.notification_id}
+        values.update({f: getattr(notification, f) for f in _FIELDS})
         with contextlib.suppress(ConditionalCheckFailed):
             await self.dynamodb.call("PutItem", {
-                "TableName": self.table, "Item": item,
+                "TableName": self.table, "Item": to_item(values),
                 "ConditionExpression": "attribute_not_exists(notification_id)",
             })
 
     async def page(self, user_id: str, limit: int, after: str | None) -> tuple[list[Notification], str | None]:
         request: dict[str, Any] = {
             "TableName": self.table, "KeyConditionExpression": "user_id = :u",
-            "ExpressionAttributeValues": {":u": {"S": user_id}}, "ScanIndexForward": False,
+            "ExpressionAttributeValues": to_item({":u": user_id}), "ScanIndexForward": False,
             "Limit": limit,
         }
         if after:
-            request["ExclusiveStartKey"] = {"user_id": {"S": user_id}, "notification_id": {"S": after}}
+            request["ExclusiveStartKey"] = to_item({"user_id": user_id, "notification_id": after})
         answer = await self.dynamodb.call("Query", request)
-        items = [
-            Notification(notification_id=i["notification_id"]["S"],
-                         **{f: i.get(f, {}).get("S", "") for f in _FIELDS})
-            for i in answer.get("Items", [])
-        ]
+        items = []
+        for item in answer.get("Items", []):
+            values = from_item(item)
+            items.append(Notification(notification_id=values["notification_id"],
+                                      **{f: str(values.get(f, "")) for f in _FIELDS}))
         last = answer.get("LastEvaluatedKey")
-        return items, (last["notification_id"]["S"] if last else None)
+        return items, (from_item(last)["notification_id"] if last else None)

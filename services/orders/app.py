@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import aiohttp
 from asyncmy.errors import InterfaceError, OperationalError
 from litestar import Litestar
 from litestar.types import ASGIApp
@@ -14,7 +13,7 @@ from litestar.types import ASGIApp
 from services.kit import kafka, mysql
 from services.kit.app import build_app, openapi_config
 from services.kit.auth import Callers
-from services.kit.dynamo import DynamoClient, DynamoError
+from services.kit.dynamo import DynamoClient
 from services.kit.metrics import Metrics
 from services.orders.controllers import orders_controller
 from services.orders.edge import OrderEdge
@@ -27,7 +26,7 @@ from services.orders.store import OrderStore
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-UNAVAILABLE_ON = (OperationalError, InterfaceError, OSError, DynamoError, aiohttp.ClientError)
+UNAVAILABLE_ON = (OperationalError, InterfaceError, OSError)  # MySQL; DynamoDB raises the kit's Unavailable
 
 
 def create_app(settings: Settings | None = None) -> ASGIApp:

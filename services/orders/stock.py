@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from services.kit.dynamo import ConditionalCheckFailed, DynamoClient
+from services.kit.dynamo import ConditionalCheckFailed, DynamoClient, from_item, to_item
 
 log = logging.getLogger("services.orders.stock")
 
@@ -34,12 +34,13 @@ class ProductMissing(Exception):
 
 
 def _reserved(product_id: str, quantity: int, item: dict[str, Any]) -> Reserved:
+    values = from_item(item)
     return Reserved(
         product_id=product_id,
-        name=item.get("name", {}).get("S", ""),
+        name=values.get("name", ""),
         quantity=quantity,
-        unit_price=Decimal(item.get("price", {}).get("N", "0")),
-        currency=item.get("currency", {}).get("S", "USD"),
+        unit_price=Decimal(values.get("price", 0)),
+        currency=values.get("currency", "USD"),
     )
 
 
@@ -141,11 +142,11 @@ class StockLedger:
     async def _take(self, product_id: str, quantity: int) -> dict[str, Any]:
         self.writes += 1
         answer = await self.dynamo.call("UpdateItem", {
-            "TableName": self.table, "Key": {"product_id": {"S": product_id}},
+            "TableName": self.table, "Key": to_item({"product_id": product_id}),
             "UpdateExpression": "SET #stock = #stock - :q",
             "ConditionExpression": "attribute_exists(#pid) AND #stock >= :q",
             "ExpressionAttributeNames": {"#stock": "stock", "#pid": "product_id"},
-            "ExpressionAttributeValues": {":q": {"N": str(quantity)}},
+            "ExpressionAttributeValues": to_item({":q": quantity}),
             "ReturnValues": "ALL_NEW",
         })
         item: dict[str, Any] = answer["Attributes"]
@@ -153,12 +154,12 @@ class StockLedger:
 
     async def _why(self, product_id: str) -> Exception:
         current = await self.dynamo.call("GetItem", {
-            "TableName": self.table, "Key": {"product_id": {"S": product_id}}, "ConsistentRead": True,
+            "TableName": self.table, "Key": to_item({"product_id": product_id}), "ConsistentRead": True,
         })
         item = current.get("Item")
         if item is None:
             return ProductMissing(product_id)
-        return StockShort(product_id, int(item.get("stock", {}).get("N", "0")))
+        return StockShort(product_id, int(from_item(item).get("stock", 0)))
 
     async def reserve(self, lines: list[tuple[str, int]]) -> list[Reserved]:
         """Every line or nothing: when one line fails, the lines already taken are given back."""
@@ -176,11 +177,11 @@ class StockLedger:
         async def one(product_id: str, quantity: int) -> None:
             try:
                 await self.dynamo.call("UpdateItem", {
-                    "TableName": self.table, "Key": {"product_id": {"S": product_id}},
+                    "TableName": self.table, "Key": to_item({"product_id": product_id}),
                     "UpdateExpression": "ADD #stock :q",
                     "ConditionExpression": "attribute_exists(#pid)",
                     "ExpressionAttributeNames": {"#stock": "stock", "#pid": "product_id"},
-                    "ExpressionAttributeValues": {":q": {"N": str(quantity)}},
+                    "ExpressionAttributeValues": to_item({":q": quantity}),
                 })
             except ConditionalCheckFailed:
                 log.info("product %s is gone; %d units not returned", product_id, quantity)

@@ -1,77 +1,75 @@
-"""The only module that touches the products table (low-level DynamoDB client, typed attributes)."""
+"""The only module that touches the products table (the kit's DynamoDB client, typed attributes)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
-from services.kit import aws
+from services.kit.dynamo import ConditionalCheckFailed, DynamoClient
+from services.kit.dynamo import from_item as from_attributes
+from services.kit.dynamo import to_item as to_attributes
 from services.kit.events import money
 from services.products.schemas import Product
 
 Item = dict[str, dict[str, Any]]
+Key = dict[str, str]  # a continuation key: product_id (and category on the category index)
 SCAN_CHUNK = 100
 CATEGORY_INDEX = "by-category"
 
 
 def to_item(product: Product) -> Item:
-    return {
-        "product_id": {"S": product.product_id},
-        "name": {"S": product.name},
-        "description": {"S": product.description},
-        "price": {"N": product.price},
-        "currency": {"S": product.currency},
-        "stock": {"N": str(product.stock)},
-        "category": {"S": product.category},
-        "created_at": {"S": product.created_at},
-        "updated_at": {"S": product.updated_at},
-        "search": {"S": f"{product.name}\n{product.description}".lower()},
-    }
+    return to_attributes({
+        "product_id": product.product_id, "name": product.name, "description": product.description,
+        "price": Decimal(product.price), "currency": product.currency, "stock": product.stock,
+        "category": product.category, "created_at": product.created_at, "updated_at": product.updated_at,
+        "search": f"{product.name}\n{product.description}".lower(),
+    })
 
 
 def from_item(item: Item) -> Product:
+    values = from_attributes(item)
     return Product(
-        product_id=item["product_id"]["S"],
-        name=item.get("name", {}).get("S", ""),
-        description=item.get("description", {}).get("S", ""),
-        price=money(item.get("price", {}).get("N", "0")),
-        currency=item.get("currency", {}).get("S", "USD"),
-        stock=int(item.get("stock", {}).get("N", "0")),
-        category=item.get("category", {}).get("S", ""),
-        created_at=item.get("created_at", {}).get("S", ""),
-        updated_at=item.get("updated_at", {}).get("S", ""),
+        product_id=values["product_id"],
+        name=values.get("name", ""),
+        description=values.get("description", ""),
+        price=money(str(values.get("price", "0"))),
+        currency=values.get("currency", "USD"),
+        stock=int(values.get("stock", 0)),
+        category=values.get("category", ""),
+        created_at=values.get("created_at", ""),
+        updated_at=values.get("updated_at", ""),
     )
 
 
 class ProductStore:
-    def __init__(self, client: Any, table: str) -> None:
-        self.client = client
+    def __init__(self, dynamo: DynamoClient, table: str) -> None:
+        self.dynamo = dynamo
         self.table = table
 
     async def describe(self) -> None:
-        await aws.call(self.client.describe_table, TableName=self.table)
+        await self.dynamo.call("DescribeTable", {"TableName": self.table})
 
     async def get(self, product_id: str) -> Product | None:
-        answer = await aws.call(
-            self.client.get_item, TableName=self.table, Key={"product_id": {"S": product_id}},
-            ConsistentRead=True,
-        )
+        answer = await self.dynamo.call("GetItem", {
+            "TableName": self.table, "Key": to_attributes({"product_id": product_id}), "ConsistentRead": True,
+        })
         item = answer.get("Item")
         return None if item is None else from_item(item)
 
     async def put_new(self, product: Product) -> None:
-        await aws.call(
-            self.client.put_item, TableName=self.table, Item=to_item(product),
-            ConditionExpression="attribute_not_exists(product_id)",
-        )
+        await self.dynamo.call("PutItem", {
+            "TableName": self.table, "Item": to_item(product),
+            "ConditionExpression": "attribute_not_exists(product_id)",
+        })
 
     async def replace(self, product: Product) -> bool:
         """Overwrite an existing product; False when it no longer exists."""
         try:
-            await aws.call(
-                self.client.put_item, TableName=self.table, Item=to_item(product),
-                ConditionExpression="attribute_exists(product_id)",
-            )
-        except self.client.exceptions.ConditionalCheckFailedException:
+            await self.dynamo.call("PutItem", {
+                "TableName": self.table, "Item": to_item(product),
+                "ConditionExpression": "attribute_exists(product_id)",
+            })
+        except ConditionalCheckFailed:
             return False
         return True
 
@@ -83,69 +81,70 @@ class ProductStore:
             names.append("stock")
         expression = "SET " + ", ".join(f"#{n} = :{n}" for n in names)
         try:
-            await aws.call(
-                self.client.update_item, TableName=self.table, Key={"product_id": item["product_id"]},
-                UpdateExpression=expression,
-                ConditionExpression="attribute_exists(product_id)",
-                ExpressionAttributeNames={f"#{n}": n for n in names},
-                ExpressionAttributeValues={f":{n}": item[n] for n in names},
-            )
-        except self.client.exceptions.ConditionalCheckFailedException:
+            await self.dynamo.call("UpdateItem", {
+                "TableName": self.table, "Key": {"product_id": item["product_id"]},
+                "UpdateExpression": expression,
+                "ConditionExpression": "attribute_exists(product_id)",
+                "ExpressionAttributeNames": {f"#{n}": n for n in names},
+                "ExpressionAttributeValues": {f":{n}": item[n] for n in names},
+            })
+        except ConditionalCheckFailed:
             return False
         return True
 
     async def delete(self, product_id: str) -> bool:
         try:
-            await aws.call(
-                self.client.delete_item, TableName=self.table, Key={"product_id": {"S": product_id}},
-                ConditionExpression="attribute_exists(product_id)",
-            )
-        except self.client.exceptions.ConditionalCheckFailedException:
+            await self.dynamo.call("DeleteItem", {
+                "TableName": self.table, "Key": to_attributes({"product_id": product_id}),
+                "ConditionExpression": "attribute_exists(product_id)",
+            })
+        except ConditionalCheckFailed:
             return False
         return True
 
     async def page(
-        self, limit: int, start: Item | None, text: str | None, category: str | None
-    ) -> tuple[list[Product], Item | None]:
+        self, limit: int, start: Key | None, text: str | None, category: str | None
+    ) -> tuple[list[Product], Key | None]:
         """Up to ``limit`` matching products after ``start``, and the key to continue from.
 
         Reads chunk after chunk until the page is full or the table ends, so a filter never
         truncates a page; when a chunk has more matches than needed the continuation key is the
         last product returned (not the chunk's end), so no match is skipped.
         """
-        found: list[Item] = []
-        position = start
+        found: list[Product] = []
+        position = to_attributes(start) if start else None
         while len(found) < limit:
             request: dict[str, Any] = {"TableName": self.table, "Limit": SCAN_CHUNK}
             if position:
                 request["ExclusiveStartKey"] = position
+            names: dict[str, str] = {}
+            values: dict[str, str] = {}
             if text:
                 request["FilterExpression"] = "contains(#search, :text)"
-                request["ExpressionAttributeNames"] = {"#search": "search"}
-                request["ExpressionAttributeValues"] = {":text": {"S": text}}
+                names["#search"], values[":text"] = "search", text
             if category:
                 request["IndexName"] = CATEGORY_INDEX
                 request["KeyConditionExpression"] = "#category = :category"
-                request.setdefault("ExpressionAttributeNames", {})["#category"] = "category"
-                request.setdefault("ExpressionAttributeValues", {})[":category"] = {"S": category}
-                answer = await aws.call(self.client.query, **request)
-            else:
-                answer = await aws.call(self.client.scan, **request)
-            items: list[Item] = answer.get("Items", [])
+                names["#category"], values[":category"] = "category", category
+            if names:
+                request["ExpressionAttributeNames"] = names
+                request["ExpressionAttributeValues"] = to_attributes(values)
+            answer = await self.dynamo.call("Query" if category else "Scan", request)
+            items = [from_item(i) for i in answer.get("Items", [])]
             room = limit - len(found)
             if len(items) > room:
                 found.extend(items[:room])
-                return [from_item(i) for i in found], self._key_of(found[-1], category)
+                return found, self._key_of(found[-1], category)
             found.extend(items)
             position = answer.get("LastEvaluatedKey")
             if not position:
-                return [from_item(i) for i in found], None
+                return found, None
         # exactly full: continue after the last returned product (the next page may be empty)
-        return [from_item(i) for i in found], self._key_of(found[-1], category)
+        return found, self._key_of(found[-1], category)
 
     @staticmethod
-    def _key_of(item: Item, category: str | None) -> Item:
-        key: Item = {"product_id": item["product_id"]}
+    def _key_of(product: Product, category: str | None) -> Key:
+        key = {"product_id": product.product_id}
         if category:
-            key["category"] = item["category"]
+            key["category"] = product.category
         return key
