@@ -6,23 +6,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import aiohttp
-from botocore.exceptions import BotoCoreError
 from litestar import Litestar, Request, Response, asgi, get
-from litestar.di import Provide
 from litestar.handlers import ASGIRouteHandler, HTTPRouteHandler
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from services.gateway.edge import Edge
-from services.gateway.proxy import Proxy, PublicCache, upstream_client
+from services.gateway.proxy import Proxy, PublicCache, public_cache
 from services.gateway.schema import SchemaSource
-from services.gateway.settings import MAX_UPLOAD_BYTES, ROUTES, UPLOAD_TYPES, Settings
+from services.gateway.settings import MAX_UPLOAD_BYTES, PUBLIC_QUERY, ROUTES, UPLOAD_TYPES, Settings
 from services.gateway.storefront import storefront_handlers
-from services.gateway.uploads import Uploads, UploadsController
-from services.gateway.upstream import Upstream
+from services.gateway.uploads import Uploads, uploads_controller
+from services.gateway.upstream import Upstream, UpstreamBroken, UpstreamTimeout, UpstreamUnavailable
 from services.kit import aws
 from services.kit.app import build_app, openapi_config
-from services.kit.auth import TokenVerifier, caller_provider
+from services.kit.auth import Callers
 from services.kit.health import Check
 from services.kit.metrics import Metrics
 
@@ -49,63 +46,54 @@ def _schema_handlers(source: SchemaSource) -> list[HTTPRouteHandler]:
 def create_app(settings: Settings | None = None) -> ASGIApp:
     settings = settings or Settings.from_env()
     metrics = Metrics(settings.service.name)
-    pool: dict[str, aiohttp.ClientSession] = {}
-
-    def session() -> aiohttp.ClientSession:
-        return pool["session"]
-
     uploads = Uploads(aws.client("s3", settings.aws.region), settings.bucket_data, UPLOAD_TYPES,
                       MAX_UPLOAD_BYTES, settings.presign_expiry_s)
     prefixes: dict[str, tuple[str, ...]] = {}
     for prefix, service in ROUTES:
         prefixes[service] = (*prefixes.get(service, ()), prefix)
-    schema = SchemaSource(session, settings.upstreams, prefixes)
-    tokens = TokenVerifier(settings.service.jwt_secret)
-    catalogue_cache = PublicCache(settings.public_cache_ttl_s)
     upstreams = {name: Upstream(url, settings.connect_timeout_s, settings.read_timeout_s)
                  for name, url in settings.upstreams.items()}
-    proxies = [(prefix, Proxy(upstreams[service], tokens, settings.max_body_bytes,
-                              catalogue_cache if service == "products" else None))
+    schema = SchemaSource(upstreams, prefixes)
+    callers = Callers(settings.service.jwt_secret)
+    caches: dict[str, PublicCache] = {
+        service: public_cache(settings.public_cache_ttl_s, settings.public_cache_bytes) for service in PUBLIC_QUERY}
+    proxies = [(prefix, Proxy(upstreams[service], callers.verifier, settings.max_body_bytes, caches.get(service),
+                              PUBLIC_QUERY.get(service, frozenset())))
                for prefix, service in ROUTES]
     mounts = [_mount(prefix, proxy) for prefix, proxy in proxies]
 
     @asynccontextmanager
     async def upstream_pool(_: Litestar) -> AsyncIterator[None]:
-        pool["session"] = upstream_client(settings.connect_timeout_s, settings.read_timeout_s)
         try:
             yield
         finally:
-            await pool.pop("session").close()
             for upstream in upstreams.values():
                 await upstream.close()
 
-    def upstream_check(url: str) -> Check:
+    def upstream_check(upstream: Upstream) -> Check:
         async def check() -> None:
-            async with session().get(f"{url}/health", timeout=aiohttp.ClientTimeout(total=1.5)) as answer:
-                answer.raise_for_status()
+            try:
+                answer = await upstream.request("GET", "/health", [], b"", timeout_s=1.5)
+            except (UpstreamUnavailable, UpstreamTimeout, UpstreamBroken) as exc:
+                raise ConnectionError(f"{type(exc).__name__}") from None
+            if answer.status != 200:
+                raise ConnectionError(f"health answered {answer.status}")
 
         return check
 
-    checks: dict[str, Check] = {f"upstream:{name}": upstream_check(url) for name, url in settings.upstreams.items()}
+    checks: dict[str, Check] = {f"upstream:{name}": upstream_check(upstream) for name, upstream in upstreams.items()}
     checks["s3"] = uploads.check
-
-    def provide_uploads() -> Uploads:
-        return uploads
 
     app = build_app(
         service=settings.service.name,
         log_level=settings.service.log_level,
-        handlers=[*mounts, UploadsController, *_schema_handlers(schema),
+        handlers=[*mounts, uploads_controller(uploads, callers), *_schema_handlers(schema),
                   *storefront_handlers(upload_origin=uploads.origin())],
         checks=checks,
         metrics=metrics,
         lifespan=[upstream_pool],
-        dependencies={
-            "uploads": Provide(provide_uploads, sync_to_thread=False),
-            "caller": Provide(caller_provider(settings.service.jwt_secret), sync_to_thread=False),
-        },
         cors_origins=settings.cors_origins,
         openapi=openapi_config("api-gateway", path="/_openapi"),
-        unavailable_on=(BotoCoreError,),
+        max_body_bytes=settings.own_body_bytes,
     )
     return Edge(app, proxies, metrics)

@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-import aiohttp
+import msgspec
+
+from services.gateway.upstream import Upstream, UpstreamBroken, UpstreamTimeout, UpstreamUnavailable
 
 log = logging.getLogger("services.gateway.schema")
 
@@ -63,9 +65,7 @@ def merge(own: Mapping[str, Any], upstream_docs: Mapping[str, Mapping[str, Any]]
 
 
 class SchemaSource:
-    def __init__(self, session: Callable[[], aiohttp.ClientSession], upstreams: Mapping[str, str],
-                 prefixes: Mapping[str, tuple[str, ...]]) -> None:
-        self.session = session
+    def __init__(self, upstreams: Mapping[str, Upstream], prefixes: Mapping[str, tuple[str, ...]]) -> None:
         self.upstreams = upstreams
         self.prefixes = prefixes
         self._cached: dict[str, Any] | None = None
@@ -75,15 +75,16 @@ class SchemaSource:
         if self._cached is not None:
             return self._cached, True
 
-        async def fetch(name: str, url: str) -> tuple[str, dict[str, Any] | None]:
+        async def fetch(name: str, upstream: Upstream) -> tuple[str, dict[str, Any] | None]:
             try:
-                async with self.session().get(
-                    f"{url}/schema/openapi.json", timeout=aiohttp.ClientTimeout(total=3.0)
-                ) as answer:
-                    answer.raise_for_status()
-                    document: dict[str, Any] = await answer.json(content_type=None)
+                answer = await upstream.request("GET", "/schema/openapi.json", [], b"", timeout_s=3.0)
+                if answer.status != 200:
+                    raise ValueError(f"status {answer.status}")
+                document = msgspec.json.decode(answer.body)
+                if not isinstance(document, dict):
+                    raise ValueError("not a JSON object")
                 return name, document
-            except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            except (UpstreamUnavailable, UpstreamTimeout, UpstreamBroken, msgspec.DecodeError, ValueError) as exc:
                 log.warning("no OpenAPI document from %s (%s)", name, type(exc).__name__)
                 return name, None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.kit.settings import AwsSettings, Env, ServiceSettings, env_list, env_str
+from services.kit.settings import API_BODY_BYTES, AwsSettings, Env, ServiceSettings, env_list, env_str
 
 # Public path prefix -> upstream service. Mirrors ``TOPOLOGY.routes`` (a unit test checks they agree;
 # services never import ``ecomctl``).
@@ -19,6 +19,9 @@ ROUTES: tuple[tuple[str, str], ...] = (
 # The data bucket's upload rules. Mirror ``TOPOLOGY.bucket("data")`` (checked by the same test).
 UPLOAD_TYPES: tuple[str, ...] = ("text/plain", "text/csv", "application/json")
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# Upstream -> the query parameters its anonymous GET answers depend on (the public cache's key;
+# a test checks them against the service's own OpenAPI document).
+PUBLIC_QUERY: dict[str, frozenset[str]] = {"products": frozenset({"limit", "cursor", "q", "category"})}
 
 
 def _upstream_key(service: str) -> str:
@@ -34,9 +37,11 @@ class Settings:
     bucket_data: str
     connect_timeout_s: float = 1.0
     read_timeout_s: float = 15.0
-    max_body_bytes: int = 1024 * 1024
+    max_body_bytes: int = API_BODY_BYTES  # a proxied request, as the service itself allows
+    own_body_bytes: int = 16 * 1024  # the gateway's own routes (an upload's presign request)
     presign_expiry_s: int = 600
     public_cache_ttl_s: float = 1.0
+    public_cache_bytes: int = 32 * 1024 * 1024
 
     @classmethod
     def from_env(cls, environ: Env | None = None) -> Settings:

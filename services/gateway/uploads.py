@@ -9,13 +9,12 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import msgspec
-from litestar import Controller, get, post
-from litestar.di import NamedDependency
+from litestar import Controller, Request, get, post
 from litestar.params import Parameter
 
 from services.kit import aws
 from services.kit.app import SECURITY
-from services.kit.auth import Caller
+from services.kit.auth import Caller, Callers
 from services.kit.errors import Invalid, NotFound
 
 FileName = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
@@ -124,20 +123,21 @@ class Uploads:
 
 
 Key = Annotated[str, Parameter(min_length=1, max_length=1024)]
+AnyRequest = Request[Any, Any, Any]
 
 
-CallerDep = NamedDependency[Caller]
-UploadsDep = NamedDependency[Uploads]
+def uploads_controller(uploads: Uploads, callers: Callers) -> type[Controller]:
+    class UploadsController(Controller):
+        path = "/api/s3"
+        tags = ["uploads"]  # noqa: RUF012
+        security = SECURITY
 
-class UploadsController(Controller):
-    path = "/api/s3"
-    tags = ["uploads"]  # noqa: RUF012
-    security = SECURITY
+        @post("/presigned-url", status_code=200, summary="A presigned POST for one upload of the caller")
+        async def presigned_url(self, request: AnyRequest, data: PresignRequest) -> PresignedUpload:
+            return await uploads.presign(callers.of(request), data)
 
-    @post("/presigned-url", status_code=200, summary="A presigned POST for one upload of the caller")
-    async def presigned_url(self, data: PresignRequest, caller: CallerDep, uploads: UploadsDep) -> PresignedUpload:
-        return await uploads.presign(caller, data)
+        @get("/file-status", summary="Whether an upload of the caller arrived and was processed")
+        async def file_status(self, request: AnyRequest, key: Key) -> FileStatus:
+            return await uploads.status(callers.of(request), key)
 
-    @get("/file-status", summary="Whether an upload of the caller arrived and was processed")
-    async def file_status(self, key: Key, caller: CallerDep, uploads: UploadsDep) -> FileStatus:
-        return await uploads.status(caller, key)
+    return UploadsController

@@ -5,6 +5,10 @@ writes the request in one buffer and reads the answer with two awaits, which is 
 internal hop needs. It speaks exactly what the services send: ``Content-Length`` or chunked
 bodies, keep-alive connections. Idle connections are reused (newest first) and dropped after
 ``idle_s``; a request is never retried, so a POST is never sent twice.
+
+No socket is left half-closed: an idle connection the upstream closed (its keep-alive ended,
+it restarted) is closed here within ``SWEEP_S``, and a request abandoned midway (the client
+went away, a timeout) closes its connection instead of leaking it.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from urllib.parse import urlsplit
 HOP_BY_HOP = frozenset({b"connection", b"keep-alive", b"transfer-encoding", b"te", b"trailer", b"upgrade",
                         b"proxy-authorization", b"proxy-authenticate"})
 MAX_HEAD = 64 * 1024
+SWEEP_S = 1.0
 
 
 class UpstreamUnavailable(Exception):
@@ -61,6 +66,7 @@ class Upstream:
         self.max_idle = max_idle
         self.idle_s = idle_s
         self._idle: list[_Conn] = []
+        self._sweep: asyncio.TimerHandle | None = None
 
     async def _connect(self) -> _Conn:
         now = time.monotonic()
@@ -81,19 +87,37 @@ class Upstream:
         if reusable and len(self._idle) < self.max_idle:
             conn.idle_since = time.monotonic()
             self._idle.append(conn)
+            if self._sweep is None:
+                self._sweep = asyncio.get_running_loop().call_later(SWEEP_S, self._close_stale)
         else:
             conn.writer.close()
 
-    async def request(self, method: str, target: str, headers: list[tuple[bytes, bytes]], body: bytes) -> Answer:
+    def _close_stale(self) -> None:
+        """Close the idle connections the upstream hung up on or that idled too long."""
+        self._sweep = None
+        now = time.monotonic()
+        keep: list[_Conn] = []
+        for conn in self._idle:
+            if now - conn.idle_since < self.idle_s and not conn.reader.at_eof() and not conn.writer.is_closing():
+                keep.append(conn)
+            else:
+                conn.writer.close()
+        self._idle = keep
+        if keep:
+            self._sweep = asyncio.get_running_loop().call_later(SWEEP_S, self._close_stale)
+
+    async def request(self, method: str, target: str, headers: list[tuple[bytes, bytes]], body: bytes,
+                      timeout_s: float | None = None) -> Answer:
+        """The upstream's answer; ``timeout_s`` (default: the read timeout) bounds reading it."""
         conn = await self._connect()
         head = [f"{method} {target} HTTP/1.1\r\n".encode("latin-1"), b"host: ", self.host_header, b"\r\n"]
         for name, value in headers:
             head += [name, b": ", value, b"\r\n"]
         head.append(f"content-length: {len(body)}\r\n\r\n".encode() if body or method not in ("GET", "HEAD")
                     else b"\r\n")
-        conn.writer.write(b"".join(head) + body)
         try:
-            async with asyncio.timeout(self.read_timeout_s):
+            conn.writer.write(b"".join(head) + body)
+            async with asyncio.timeout(self.read_timeout_s if timeout_s is None else timeout_s):
                 answer, reusable = await self._read(conn.reader, method)
         except TimeoutError:
             conn.writer.close()
@@ -101,6 +125,9 @@ class Upstream:
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError, ValueError) as exc:
             conn.writer.close()
             raise UpstreamBroken(type(exc).__name__) from exc
+        except BaseException:  # cancelled midway: the connection's state is unknown
+            conn.writer.close()
+            raise
         self._release(conn, reusable)
         return answer
 
@@ -146,5 +173,8 @@ class Upstream:
         return Answer(status, headers, body), keep_alive
 
     async def close(self) -> None:
+        if self._sweep is not None:
+            self._sweep.cancel()
+            self._sweep = None
         while self._idle:
             self._idle.pop().writer.close()

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 import pytest
 
-from services.gateway.upstream import Upstream, UpstreamBroken, UpstreamTimeout, UpstreamUnavailable
+from services.gateway.upstream import SWEEP_S, Upstream, UpstreamBroken, UpstreamTimeout, UpstreamUnavailable
 
 Reply = Callable[[bytes], bytes | None]
 
@@ -91,3 +91,50 @@ async def test_failures_are_typed() -> None:
     await server.wait_closed()
     with pytest.raises(UpstreamUnavailable):
         await Upstream(f"http://127.0.0.1:{port}", 0.5, 1).request("GET", "/", [], b"")
+
+
+async def test_idle_connections_the_upstream_closed_are_closed_here() -> None:
+    """No CLOSE-WAIT pile-up: the upstream ends its keep-alive connections after answering."""
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+        await writer.drain()
+        await asyncio.sleep(0.1)
+        writer.close()  # idle timeout on the upstream's side
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    upstream = Upstream(f"http://127.0.0.1:{port}", 1, 2)
+    try:
+        await asyncio.gather(*(upstream.request("GET", "/", [], b"") for _ in range(20)))
+        idle = list(upstream._idle)
+        assert len(idle) == 20
+        await asyncio.sleep(SWEEP_S * 2 + 0.2)
+        assert upstream._idle == [] and all(conn.writer.transport.is_closing() for conn in idle)
+    finally:
+        await upstream.close()
+        server.close()
+
+
+async def test_an_abandoned_request_closes_its_connection() -> None:
+    hung_up = asyncio.Event()
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        if await reader.read() == b"":  # never answers; waits for the client to hang up
+            hung_up.set()
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    upstream = Upstream(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}", 1, 5)
+    try:
+        task = asyncio.ensure_future(upstream.request("GET", "/", [], b""))
+        await asyncio.sleep(0.1)
+        task.cancel()  # the gateway's client went away
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await asyncio.wait_for(hung_up.wait(), 1)
+        assert upstream._idle == []
+    finally:
+        await upstream.close()
+        server.close()
