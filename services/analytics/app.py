@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-from botocore.exceptions import BotoCoreError
 from litestar import Litestar
-from litestar.di import Provide
 
-from services.analytics.controllers import AnalyticsController
+from services.analytics.controllers import analytics_controller
 from services.analytics.service import AnalyticsService
 from services.analytics.settings import Settings
 from services.analytics.store import AnalyticsStore
-from services.kit import aws, kafka
+from services.kit import kafka
 from services.kit.app import build_app, openapi_config
-from services.kit.auth import caller_provider
+from services.kit.auth import Callers
+from services.kit.dynamo import DynamoClient
 from services.kit.metrics import Metrics
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     metrics = Metrics(settings.service.name)
-    store = AnalyticsStore(aws.client("dynamodb", settings.aws.region), settings.table_analytics)
+    store = AnalyticsStore(DynamoClient(settings.aws.region), settings.table_analytics)
     service = AnalyticsService(
         store, settings.recent_windows,
         stored=metrics.counter("analytics_results_stored_total", "stream results stored", ["kind"]),
@@ -34,20 +33,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def check_kafka() -> None:
         await kafka.check_reachable(settings.kafka)
 
-    def provide_analytics() -> AnalyticsService:
-        return service
-
     return build_app(
         service=settings.service.name,
         log_level=settings.service.log_level,
-        handlers=[AnalyticsController],
+        handlers=[analytics_controller(service, Callers(settings.service.jwt_secret))],
         checks={"dynamodb": store.describe, "kafka": check_kafka},
         metrics=metrics,
-        lifespan=[consumer],
-        dependencies={
-            "analytics": Provide(provide_analytics, sync_to_thread=False),
-            "caller": Provide(caller_provider(settings.service.jwt_secret), sync_to_thread=False),
-        },
+        lifespan=[store.dynamo.lifespan, consumer],
         openapi=openapi_config("analytics"),
-        unavailable_on=(BotoCoreError,),
     )

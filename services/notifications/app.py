@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
-import aiohttp
-from botocore.exceptions import BotoCoreError
 from litestar import Litestar
-from litestar.di import Provide
 
 from services.kit import aws, kafka
 from services.kit.app import build_app, openapi_config
-from services.kit.auth import caller_provider
-from services.kit.dynamo import DynamoClient, DynamoError
+from services.kit.auth import Callers
+from services.kit.dynamo import DynamoClient
 from services.kit.metrics import Metrics
-from services.notifications.controllers import NotificationsController
+from services.notifications.controllers import notifications_controller
 from services.notifications.service import NotificationService
 from services.notifications.settings import Settings
 from services.notifications.store import NotificationStore
@@ -40,30 +34,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         concurrency=8,
     )
 
-    @asynccontextmanager
-    async def dynamodb_client(_: Litestar) -> AsyncIterator[None]:
-        try:
-            yield
-        finally:
-            await store.dynamodb.close()
-
     async def check_kafka() -> None:
         await kafka.check_reachable(settings.kafka)
-
-    def provide_notifications() -> NotificationService:
-        return service
 
     return build_app(
         service=settings.service.name,
         log_level=settings.service.log_level,
-        handlers=[NotificationsController],
+        handlers=[notifications_controller(service, Callers(settings.service.jwt_secret))],
         checks={"dynamodb": store.check_tables, "sns": store.check_topic, "kafka": check_kafka},
         metrics=metrics,
-        lifespan=[dynamodb_client, consumer],
-        dependencies={
-            "notifications": Provide(provide_notifications, sync_to_thread=False),
-            "caller": Provide(caller_provider(settings.service.jwt_secret), sync_to_thread=False),
-        },
+        lifespan=[store.dynamodb.lifespan, consumer],
         openapi=openapi_config("notifications"),
-        unavailable_on=(BotoCoreError, DynamoError, aiohttp.ClientError),
     )

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from botocore.exceptions import BotoCoreError
 from litestar import Litestar
-from litestar.di import Provide
 
-from services.kit import aws
 from services.kit.app import build_app, openapi_config
-from services.kit.auth import caller_provider
+from services.kit.auth import Callers
+from services.kit.dynamo import DynamoClient
 from services.kit.metrics import Metrics
-from services.products.controllers import ProductsController
+from services.products.controllers import products_controller
 from services.products.service import ProductService
 from services.products.settings import Settings
 from services.products.store import ProductStore
@@ -18,22 +16,15 @@ from services.products.store import ProductStore
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
-    store = ProductStore(aws.client("dynamodb", settings.aws.region), settings.table_products)
+    store = ProductStore(DynamoClient(settings.aws.region), settings.table_products)
     service = ProductService(store, settings.cache_ttl_s)
-
-    def provide_products() -> ProductService:
-        return service
 
     return build_app(
         service=settings.service.name,
         log_level=settings.service.log_level,
-        handlers=[ProductsController],
+        handlers=[products_controller(service, Callers(settings.service.jwt_secret))],
         checks={"dynamodb": store.describe},
+        lifespan=[store.dynamo.lifespan],
         metrics=Metrics(settings.service.name),
-        dependencies={
-            "products": Provide(provide_products, sync_to_thread=False),
-            "caller": Provide(caller_provider(settings.service.jwt_secret), sync_to_thread=False),
-        },
         openapi=openapi_config("products"),
-        unavailable_on=(BotoCoreError,),
     )
