@@ -13,18 +13,25 @@ def _cache(max_bytes: int = 1000, ttl_s: float = 60.0) -> Cache[bytes]:
     return Cache(ttl_s, max_bytes, len)
 
 
+class Loader:
+    """A slow load of ``value`` that counts its calls."""
+
+    def __init__(self, value: bytes, delay_s: float) -> None:
+        self.value = value
+        self.delay_s = delay_s
+        self.calls = 0
+
+    async def __call__(self) -> bytes:
+        self.calls += 1
+        await asyncio.sleep(self.delay_s)
+        return self.value
+
+
 async def test_concurrent_misses_share_one_load_and_its_error() -> None:
     cache = _cache()
-    loads = 0
-
-    async def load() -> bytes:
-        nonlocal loads
-        loads += 1
-        await asyncio.sleep(0.02)
-        return b"value"
-
+    load = Loader(b"value", 0.02)
     assert await asyncio.gather(*(cache.get_or_load("k", load) for _ in range(20))) == [b"value"] * 20
-    assert loads == 1
+    assert load.calls == 1
 
     async def fail() -> bytes:
         await asyncio.sleep(0.02)
@@ -83,14 +90,7 @@ async def test_a_clear_forgets_the_load_in_flight() -> None:
 
 async def test_a_cancelled_loader_does_not_fail_its_waiters() -> None:
     cache = _cache()
-    calls = 0
-
-    async def load() -> bytes:
-        nonlocal calls
-        calls += 1
-        await asyncio.sleep(0.05)
-        return b"v"
-
+    load = Loader(b"v", 0.05)
     first = asyncio.ensure_future(cache.get_or_load("k", load))
     await asyncio.sleep(0.01)
     waiter = asyncio.ensure_future(cache.get_or_load("k", load))
@@ -99,4 +99,4 @@ async def test_a_cancelled_loader_does_not_fail_its_waiters() -> None:
     with pytest.raises(asyncio.CancelledError):
         await first
     assert await waiter == b"v"  # loaded again for the waiter
-    assert calls == 2
+    assert load.calls == 2
