@@ -80,8 +80,8 @@ class Proxy:
             if token is not None:
                 self.tokens.verify(token)
             body, complete = await read_body(receive, self.max_body_bytes)
-            if not complete or len(body) > self.max_body_bytes:
-                raise ContentTooLarge(f"the body exceeds {self.max_body_bytes} bytes")
+            if not complete or len(body) > self.max_body_bytes:  # the rest is unread: end the connection
+                raise ContentTooLarge(f"the body exceeds {self.max_body_bytes} bytes", headers={"connection": "close"})
         except ServiceError as exc:
             await respond_error(send, exc)
             return
