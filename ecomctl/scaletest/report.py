@@ -84,11 +84,12 @@ def charts(data: dict[str, Any]) -> list[str]:
         out.append(line_chart("HPA replicas", at, {h: [float(s["hpas"].get(h, {}).get("current", 0))
                                                        for s in kube["samples"]] for h in kube["hpas"]}, "pods"))
         out.append(line_chart("Nodes", at, {"ready nodes": [float(s["nodes"]) for s in kube["samples"]]}, "nodes"))
-    cpu = data["cpu"]["per_second"]
+    cpu = data["cpu"]["samples"]
     if cpu:
         names = list(data["cpu"]["totals_s"])
-        out.append(line_chart("CPU per component (cores)", times[: len(cpu)],
-                              {n: [float(s.get(n, 0.0)) for s in cpu] for n in names}, "cores"))
+        out.append(line_chart("CPU per component (cores)", [float(s["t"]) for s in cpu],
+                              {n: [s["seconds"].get(n, 0.0) / max(s["dt"], 1e-3) for s in cpu] for n in names},
+                              "cores"))
     return out
 
 

@@ -30,6 +30,8 @@ from ecomctl.scaletest.kube import KubeApi, KubeWatcher, scaling
 from ecomctl.scaletest.profiles import Profile
 from ecomctl.scaletest.thresholds import Check, Threshold, evaluate, orders_check
 
+LOAD_GENERATOR = "load generator"
+
 
 @dataclass(frozen=True)
 class Target:
@@ -50,7 +52,8 @@ class RunResult:
     started_at: str = ""
     ticks: list[dict[str, Any]] = field(default_factory=list)
     stages: list[dict[str, Any]] = field(default_factory=list)
-    cpu: list[dict[str, float]] = field(default_factory=list)  # per tick: seconds used in that second
+    # per tick after the first: {"t", "dt", "seconds": {component: CPU seconds used over those dt seconds}}
+    cpu: list[dict[str, Any]] = field(default_factory=list)
     final: dict[str, Any] = field(default_factory=dict)
     checks: list[Check] = field(default_factory=list)
     load_generator_cpu_s: float = 0.0
@@ -89,7 +92,7 @@ class RunResult:
     def cpu_totals(self) -> dict[str, float]:
         totals: dict[str, float] = {}
         for sample in self.cpu:
-            for name, seconds in sample.items():
+            for name, seconds in sample["seconds"].items():
                 totals[name] = totals.get(name, 0.0) + seconds
         return {k: round(v, 2) for k, v in sorted(totals.items(), key=lambda kv: -kv[1])}
 
@@ -102,7 +105,7 @@ class RunResult:
             "orders": {"accepted": self.orders_accepted, "cancelled": len(self.final.get("cancelled", [])),
                        "per_s": round(self.orders_accepted / self.duration_s, 2) if self.duration_s else 0.0},
             "knee": self.knee(), "stages": self.stages, "ticks": self.ticks,
-            "cpu": {"per_second": self.cpu, "totals_s": self.cpu_totals()},
+            "cpu": {"samples": self.cpu, "totals_s": self.cpu_totals()},
             "load_generator": {"cpu_s": round(self.load_generator_cpu_s, 2),
                                "cores": round(self.load_generator_cpu_s / self.duration_s, 2)
                                if self.duration_s else 0.0},
@@ -159,8 +162,6 @@ def run(
     result.started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     meter = cpu.CpuMeter(target.components) if target.components and cpu.available() else None
-    if meter:
-        meter.start()
     progress(f"running profile {profile.name}: up to {profile.peak_users} users for {profile.duration_s:.0f} s")
     watcher = KubeWatcher(target.kube) if target.kube else None
     with open(log, "w") as log_file, watcher or nullcontext():
@@ -168,6 +169,8 @@ def run(
             [sys.executable, "-m", "ecomctl.scaletest.worker", str(config)], stdout=subprocess.PIPE,
             stderr=log_file, text=True, start_new_session=True,
         )
+        if meter:
+            meter.components[LOAD_GENERATOR] = worker.pid
         try:
             _read(worker, result, meter, on_tick)
         except KeyboardInterrupt:
@@ -212,8 +215,13 @@ def _read(worker: subprocess.Popen[str], result: RunResult, meter: cpu.CpuMeter 
         record = json.loads(line)
         kind = record.pop("type")
         if kind == "tick":
-            if meter:
-                result.cpu.append({k: round(v, 3) for k, v in meter.read(restart=True).items()})
+            if meter and result.ticks:  # from the first tick on: the load generator's start is not the run's
+                used = meter.read(restart=True)
+                dt = record["t"] - result.ticks[-1]["t"]
+                result.cpu.append({"t": record["t"], "dt": round(dt, 3),
+                                   "seconds": {k: round(v, 3) for k, v in used.items()}})
+            elif meter:
+                meter.start()
             result.ticks.append(record)
             on_tick(record, result)
         elif kind == "stage":
