@@ -8,7 +8,8 @@
     ├── PortInUseError           a port the stack needs is taken by another process
     ├── StartupError             a component did not become healthy (carries its last log lines)
     ├── LockedError              another ecomctl holds the stack's lock
-    └── CloudError               a Pulumi engine failure (see ecomctl.cloud)
+    ├── CloudError               a Pulumi engine failure (see ecomctl.cloud)
+    └── ScaleTestError           a scale test that could not run (exit 2; a broken threshold is exit 1)
 
 The CLI's ``main()`` is the single place that catches them.
 """
@@ -50,3 +51,9 @@ class LockedError(EcomctlError):
 
 class CloudError(EcomctlError):
     """A Pulumi engine operation failed."""
+
+
+class ScaleTestError(EcomctlError):
+    """A scale test could not run (bad profile or threshold, stack not reachable, load generator failed)."""
+
+    exit_code = 2

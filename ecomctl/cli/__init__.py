@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from ecomctl.cli import cloud, ops, stack
+from ecomctl.cli import cloud, ops, scale, stack
 from ecomctl.cli.render import err_console
 from ecomctl.errors import EcomctlError
 
@@ -24,6 +24,7 @@ app = typer.Typer(
 stack.register(app)
 ops.register(app)
 cloud.register(app)
+scale.register(app)
 
 
 def main() -> None:
