@@ -12,9 +12,8 @@ from ecomctl.local.context import LocalContext
 from ecomctl.local.spec import ComponentSpec, ProbeResult
 
 USES = ("kafka",)
-"""What the job uses while it runs. It does not wait for it to start: the client JVM's start and
-the SQL planning (most of its start time) overlap Kafka's, and the job waits for its source topic
-before it is submitted (``stream.source_topic``). ``down`` stops the job before Kafka."""
+"""What the job uses while it runs: it starts once Kafka is healthy and provisioned (its source
+topic exists), and ``down`` stops it before Kafka."""
 
 
 def prepare(ctx: LocalContext, progress: Callable[[str], None]) -> None:
@@ -46,7 +45,7 @@ def spec(ctx: LocalContext, job: StreamJob) -> ComponentSpec:
     return ComponentSpec(
         name=job.name,
         kind="stream",
-        requires=(),
+        requires=USES,
         command=tuple(setup.job_command(runtime, state, cds.jvm_flags())),
         env=env,
         cwd=ctx.repo_root,

@@ -1,6 +1,6 @@
 """A crash mid-stream (SIGKILL of the job's process group) and a restart from the last checkpoint:
 nothing is counted twice, and a SIGTERM stop leaves a savepoint the next start resumes from. The
-restarts run the compiled plan the first start kept (``stream.plan_cache``)."""
+restarts execute the compiled plan the first start kept (``stream.job.plan_file``)."""
 
 from __future__ import annotations
 
