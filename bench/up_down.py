@@ -25,7 +25,6 @@ import sys
 import tempfile
 import time
 
-
 MARKER = "ECOMCTL_COMPONENT"  # ecomctl.local.supervisor.MARKER: "<stack dir>::<component>"
 
 

@@ -94,6 +94,15 @@ def test_every_module_of_a_documented_folder_is_in_its_table() -> None:
         assert not unnamed, f"docs/{doc}: the table of {folder} does not name {unnamed}"
 
 
+def test_the_local_runtime_docstring_names_its_modules() -> None:
+    import ecomctl.local
+
+    named = set(re.findall(r"``([a-z_]+)[.\w]*``", ecomctl.local.__doc__ or ""))
+    folder = REPO_ROOT / "ecomctl" / "local"
+    modules = {p.stem for p in folder.glob("*.py") if p.name != "__init__.py"}
+    assert named == modules, f"names no module: {sorted(named - modules)}; unnamed: {sorted(modules - named)}"
+
+
 # -- the README: every doc linked, every link resolves, the repository map matches the folders --
 
 def test_the_readme_links_every_doc_and_every_link_resolves() -> None:
