@@ -116,7 +116,9 @@ def _run(settings: JobSettings, layout: StateLayout, config: dict[str, str], res
     for statement in table_statements(settings, not_before_ms):
         t_env.execute_sql(statement)
     plan = plan_file(layout.plans, _flink_version(), settings, config)
-    if not plan.is_file():
+    if plan.is_file():
+        log.info("running the compiled plan %s of an earlier start", plan.name)
+    else:
         _compile_plan(t_env, settings, plan)
     try:
         client = t_env.execute_sql(f"EXECUTE PLAN {_sql_string(plan.resolve().as_uri())}").get_job_client()
