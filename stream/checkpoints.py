@@ -2,7 +2,7 @@
 
 Layout under ``<state_dir>/flink/``: ``checkpoints/<job-id>/chk-<n>/_metadata`` (retained on
 cancellation, the newest few per run), ``savepoints/savepoint-*/_metadata`` (taken on SIGTERM when
-possible), ``plans/`` (the compiled plan, see ``stream.plan_cache``), ``status.json`` (see
+possible), ``plans/`` (the compiled plan, see ``stream.job.plan_file``), ``status.json`` (see
 ``stream.status``). Stdlib only.
 """
 
@@ -39,7 +39,7 @@ class StateLayout:
 
     @property
     def plans(self) -> Path:
-        """The job's compiled plan (``stream.plan_cache``)."""
+        """The job's compiled plan (``stream.job.plan_file``)."""
         return self.root / "plans"
 
     @property

@@ -4,7 +4,9 @@ Submitted with ``flink run -t local --python stream/job.py --jarfile <kafka conn
 (``stream.setup.job_command``) and with the same ``--python`` file on Dataproc (docs/stream.md).
 Reads its settings from the environment (``stream.settings``), builds the SQL from ``stream.sql``,
 resumes from the newest retained checkpoint or savepoint under ``--state-dir``/flink, submits one
-job (a statement set of three INSERTs) and then stays in the foreground:
+job (a statement set of three INSERTs, as a Flink compiled plan: ``COMPILE PLAN`` on a first start,
+``EXECUTE PLAN`` on every start) and then stays in the foreground. Its source topic exists when it
+starts: locally the job requires Kafka (provisioned with the topology's topics) before it starts.
 
 * every 2 s (every 0.2 s until it is RUNNING) it writes ``status.json`` (the job's state as Flink
   reports it);
@@ -15,6 +17,9 @@ job (a statement set of three INSERTs) and then stays in the foreground:
 from __future__ import annotations
 
 import argparse
+import contextlib
+import hashlib
+import json
 import logging
 import os
 import signal
@@ -28,8 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root: `
 
 from stream.checkpoints import StateLayout, latest_restore_point, prune, set_aside
 from stream.flinkconf import flink_config
-from stream.kafka_admin import SourceTopicMissing, SourceTopicWait, reset_consumer_group
-from stream.plan_cache import PlanCache, plan_key
+from stream.kafka_admin import reset_consumer_group
 from stream.settings import JobSettings, SettingsError
 from stream.sql import insert_statements, table_statements, views
 from stream.status import write_status
@@ -43,6 +47,8 @@ START_OVER = 75
 # Flink's words (1.x and 2.x) when a checkpoint has state for an operator the job no longer has.
 _STATE_DOES_NOT_FIT = "Cannot map checkpoint/savepoint state"
 SAVEPOINT_TIMEOUT_S = 30.0
+# Configuration that differs between starts of the same job and does not shape its plan.
+START_ONLY_KEYS = frozenset({"execution.savepoint.path"})
 # Covers SQL planning, submission and the Kafka reader's first fetch: about 15 s on an idle machine,
 # up to 100 s measured on a heavily loaded one; meanwhile quiet windows wait for it (once per start).
 HEARTBEAT_GRACE_S = 180
@@ -100,8 +106,6 @@ def _run(settings: JobSettings, layout: StateLayout, config: dict[str, str], res
     # No Python UDF runs in this job: skip PyFlink's local "loopback" UDF worker server, which
     # would otherwise listen on every interface.
     os.environ.setdefault("_python_worker_execution_mode", "process")
-    # The runtime starts the job alongside Kafka: plan while the source topic is awaited.
-    source_topic = SourceTopicWait(settings, log).start()
     conf = Configuration()
     for key, value in config.items():
         conf.set_string(key, value)
@@ -111,26 +115,21 @@ def _run(settings: JobSettings, layout: StateLayout, config: dict[str, str], res
         t_env.get_config().set(key, value)
     for statement in table_statements(settings, not_before_ms):
         t_env.execute_sql(statement)
-    # Load the compiled plan of an earlier start (or plan now, and keep it) while the topic is awaited.
-    plans = PlanCache(layout.plans)
-    key = plan_key(_flink_version(), _planned_statements(settings), config)
-    plan = _load_plan(t_env, plans, key)
-    if plan is None:
-        plan = _compile_plan(t_env, settings, plans, key)
+    plan = plan_file(layout.plans, _flink_version(), settings, config)
+    if plan.is_file():
+        log.info("running the compiled plan %s of an earlier start", plan.name)
+    else:
+        _compile_plan(t_env, settings, plan)
     try:
-        waited = source_topic.result()
-    except SourceTopicMissing as exc:
-        log.error("%s; the job was not submitted", exc)
-        return 1
-    if waited >= 1:
-        log.info("source topic %s ready after %.1f s", settings.source_topic, waited)
-    try:
-        client = _execute(t_env, plan)
+        client = t_env.execute_sql(f"EXECUTE PLAN {_sql_string(plan.resolve().as_uri())}").get_job_client()
     except Exception as exc:
         if restore is not None and _STATE_DOES_NOT_FIT in str(exc):
             return _start_over(settings, layout, restore)
-        plans.discard(key)  # in case the plan is what failed: the next start plans the SQL again
+        with contextlib.suppress(OSError):  # in case the plan is what failed: the next start compiles it
+            plan.unlink()
         raise
+    if client is None:
+        raise RuntimeError("the compiled plan was executed, but Flink returned no job client")
     job_id = str(client.get_job_id())
     restored = None if restore is None else str(restore)
     log.info("submitted job %s", job_id)
@@ -150,60 +149,45 @@ def _flink_version() -> str:
     return str(__version__)
 
 
-def _planned_statements(settings: JobSettings) -> list[str]:
-    """Everything the plan is made from, the heartbeat's deadline fixed (``stream.plan_cache``)."""
-    tables = table_statements(settings, heartbeat_not_before_ms=0)
-    return [*tables, *(f"{view.name} AS {view.query}" for view in views(settings)),
-            *insert_statements(settings)]
+def plan_file(directory: Path, flink_version: str, settings: JobSettings, config: dict[str, str]) -> Path:
+    """Where the job's compiled plan is kept: named by a digest of everything that shapes it.
 
-
-def _load_plan(t_env: Any, plans: PlanCache, key: str) -> Any | None:
-    """The Java ``CompiledPlan`` stored under ``key``, or None (none stored, or Flink refused it).
-
-    Java objects, not PyFlink's wrappers: PyFlink 2.2's ``CompiledPlan.execute`` calls a method of
-    the wrong object, and PyFlink 1.x (Dataproc) has no ``load_plan``; the Java API is there in both.
+    The Flink version, the statements (tables with the heartbeat's deadline fixed, views, INSERTs)
+    and the configuration except the restore point. The tables are temporary: a compiled plan keeps
+    their names only and reads their options (brokers, credentials, the heartbeat's deadline) at
+    each start. A changed job names a new file, and is compiled again.
     """
-    from pyflink.java_gateway import get_gateway
-
-    text = plans.load(key)
-    if text is None:
-        return None
-    started = time.monotonic()
-    try:
-        reference = get_gateway().jvm.org.apache.flink.table.api.PlanReference.fromJsonString(text)
-        plan = t_env._j_tenv.loadPlan(reference)
-    except Exception as exc:  # written by another Flink build, or damaged: plan again
-        log.warning("the stored plan %s cannot be loaded (%s); planning the SQL again",
-                    plans.path(key).name, str(exc).splitlines()[0] if str(exc) else exc)
-        plans.discard(key)
-        return None
-    log.info("loaded the compiled plan %s in %.1f s", plans.path(key).name, time.monotonic() - started)
-    return plan
+    tables = table_statements(settings, heartbeat_not_before_ms=0)
+    statements = [*tables, *(f"{view.name} AS {view.query}" for view in views(settings)),
+                  *insert_statements(settings)]
+    planned = {k: v for k, v in sorted(config.items()) if k not in START_ONLY_KEYS}
+    body = json.dumps({"flink": flink_version, "statements": statements, "config": planned}, sort_keys=True)
+    return directory / f"plan-{hashlib.sha256(body.encode()).hexdigest()}.json"
 
 
-def _compile_plan(t_env: Any, settings: JobSettings, plans: PlanCache, key: str) -> Any:
-    """Plan the three INSERTs as one statement set (the most costly step of a start), keep the result."""
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _compile_plan(t_env: Any, settings: JobSettings, plan: Path) -> None:
+    """``COMPILE PLAN`` of the three INSERTs as one statement set (a start's most costly step).
+
+    Written under a temporary name and renamed (a start never reads half a plan); the plans of
+    earlier versions of the job are deleted.
+    """
     started = time.monotonic()
     for view in views(settings):  # one Table object per view: shared, not re-planned, by every INSERT
         t_env.create_temporary_view(view.name, t_env.sql_query(view.query))
-    statement_set = t_env.create_statement_set()
-    for insert in insert_statements(settings):
-        statement_set.add_insert_sql(insert)
-    plan = statement_set._j_statement_set.compilePlan()
-    stored = plans.store(key, plan.asJsonString())
-    log.info("planned the SQL in %.1f s; compiled plan kept as %s", time.monotonic() - started, stored)
-    return plan
-
-
-def _execute(t_env: Any, plan: Any) -> Any:
-    """Submit the compiled plan (returns at once) and return the job's PyFlink ``JobClient``."""
-    from pyflink.table import TableResult
-
-    t_env._before_execute()  # what PyFlink does before every submission: the job's jars
-    client = TableResult(plan.execute()).get_job_client()
-    if client is None:
-        raise RuntimeError("the compiled plan was executed, but Flink returned no job client")
-    return client
+    plan.parent.mkdir(parents=True, exist_ok=True)
+    partial = plan.with_name(f".{plan.name}.{os.getpid()}.part")
+    inserts = "".join(f"{insert};\n" for insert in insert_statements(settings))
+    t_env.execute_sql(f"COMPILE PLAN {_sql_string(partial.resolve().as_uri())} "
+                      f"FOR STATEMENT SET BEGIN\n{inserts}END")
+    os.replace(partial, plan)
+    for other in plan.parent.glob("plan-*.json"):
+        if other != plan:
+            other.unlink(missing_ok=True)
+    log.info("planned the SQL in %.1f s; compiled plan kept as %s", time.monotonic() - started, plan)
 
 
 def _sleep_unless_stopped(seconds: float) -> None:

@@ -8,11 +8,9 @@ docs/stream.md), so the job runs in ``<repo>/.venv-flink``.
   ``stream/requirements.txt`` and downloads the connector jar (checked against Maven Central's
   ``.sha1``) into ``cache_dir/jars/``. Idempotent; a stamp keyed on the pins, the connector and the
   interpreter makes a repeat call a few stat() calls.
-* ``job_command(runtime, state_dir, extra_jvm_args)`` is what the supervisor runs (env from
+* ``job_command(runtime, state_dir)`` is what the supervisor runs (env from
   ``blueprint.wiring.stream_job_env``): ``flink run --target local --python stream/job.py --jarfile
-  <connector>``, the same ``--python`` submission as on Dataproc, in the foreground. The local
-  runtime passes its class-data sharing flags as ``extra_jvm_args`` (``ecomctl.local.class_data``);
-  ``client_classpath(runtime)`` is the client JVM's class path they are made for.
+  <connector>``, the same ``--python`` submission as on Dataproc, in the foreground.
 * ``is_healthy(state_dir)``: the job is submitted and RUNNING (its status file, see
   ``stream.status``).
 """
@@ -26,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -181,18 +179,7 @@ def _sha1(path: Path) -> str:
     return digest.hexdigest()
 
 
-def client_classpath(runtime: FlinkRuntime) -> tuple[Path, ...]:
-    """The class path ``bin/flink`` gives the client JVM: lib/*.jar sorted, flink-dist last.
-
-    (``constructFlinkClassPath`` in the distribution's ``bin/config.sh``; the empty Hadoop entries
-    it appends add no classes.)
-    """
-    lib = sorted(p for p in (runtime.flink_home / "lib").glob("*.jar") if p.is_file())
-    dist = [p for p in lib if p.name.startswith("flink-dist")]
-    return (*[p for p in lib if p not in dist], *dist)
-
-
-def job_command(runtime: FlinkRuntime, state_dir: Path, extra_jvm_args: Sequence[str] = ()) -> list[str]:
+def job_command(runtime: FlinkRuntime, state_dir: Path) -> list[str]:
     """The foreground command the supervisor runs; it needs ``stream_job_env`` in its environment.
 
     ``stream/launch.py`` runs ``flink run`` in its own process group and turns SIGTERM into a
@@ -201,8 +188,7 @@ def job_command(runtime: FlinkRuntime, state_dir: Path, extra_jvm_args: Sequence
     from the supervisor's environment.
     """
     layout = StateLayout.under(state_dir)
-    jvm_args = " ".join([CLIENT_JVM_ARGS, *extra_jvm_args])
-    prefix = ["env", f"FLINK_LOG_DIR={layout.root / 'log'}", f"JVM_ARGS={jvm_args}",
+    prefix = ["env", f"FLINK_LOG_DIR={layout.root / 'log'}", f"JVM_ARGS={CLIENT_JVM_ARGS}",
               f"PATH={runtime.python.parent}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}"]
     if runtime.java_home is not None:
         prefix.append(f"JAVA_HOME={runtime.java_home}")

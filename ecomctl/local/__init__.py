@@ -1,7 +1,11 @@
 """The local runtime: the whole platform on this machine, on real parts, without Docker.
 
 ``platform.LocalPlatform`` is the public surface (the CLI and the tests use it); the other
-modules each hold one part: ``layout`` (where things live), ``secrets``, ``maven`` (jars),
-``components`` (what runs: one spec per process), ``supervisor`` (supervisord),
-``provision`` (databases, topics, tables), ``probes`` (health checks).
+modules each hold one part: ``context`` (one stack's ports, URLs and names), ``spec`` (what a
+component is), ``mariadb``, ``kafka``, ``dynamodb``, ``awsapi`` (the stores: install, command,
+probe, provisioning; ``awsapi_server`` is the moto process), ``apps`` and ``flink`` (the services,
+the file processor and the stream job), ``supervisor`` (supervisord), ``launch`` (a component's
+exec with its env file), ``probes`` (health checks), ``aio`` (provisioning coroutines),
+``maven`` and ``system`` (jars and Debian packages), ``layout`` (where things live). The table in
+docs/architecture.md says more; tests/unit/test_docs.py keeps both in step with the folder.
 """

@@ -14,7 +14,7 @@ from typing import Any
 
 from blueprint.topology import Table
 from ecomctl.errors import PrerequisiteError, StartupError
-from ecomctl.local import class_data, maven, probes
+from ecomctl.local import maven, probes
 from ecomctl.local.context import HOST, LocalContext, physical_name
 from ecomctl.local.spec import ComponentSpec
 
@@ -45,11 +45,7 @@ LAUNCHER = Path(__file__).with_name("java") / "LoopbackDynamoDB.java"
 
 
 def _launcher(lib: Path, java_home: Path) -> Path:
-    """Compiled once: DynamoDB Local's own launcher binds every interface; ours binds 127.0.0.1.
-
-    A jar, not a class directory: a class-data archive cannot be made for a class path with a
-    non-empty directory on it.
-    """
+    """Compiled once into a jar: DynamoDB Local's own launcher binds every interface; ours binds 127.0.0.1."""
     source = LAUNCHER.read_bytes()
     jar = lib / "ecomctl" / f"LoopbackDynamoDB-{hashlib.sha256(source).hexdigest()[:12]}.jar"
     if jar.exists():
@@ -77,55 +73,8 @@ def _launcher(lib: Path, java_home: Path) -> Path:
     return jar
 
 
-def _server_jar(lib: Path) -> Path:
-    """DynamoDB Local's jar without its manifest's ``Class-Path`` (made once).
-
-    That Class-Path names ``.`` (the jar directory, which holds no classes) and a
-    ``DynamoDBLocal_lib/`` layout this one does not have; but a non-empty directory on the class
-    path rules out a class-data archive. Every class it needs is on the explicit class path.
-    """
-    original = lib / f"DynamoDBLocal-{VERSION}.jar"
-    jar = lib / "ecomctl" / original.name
-    if jar.exists():
-        return jar
-    jar.parent.mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=jar.parent) as tmp:
-        partial = Path(tmp) / jar.name
-        with zipfile.ZipFile(original) as source, zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as out:
-            for entry in source.infolist():
-                data = source.read(entry)
-                if entry.filename == "META-INF/MANIFEST.MF":
-                    data = _without_class_path(data.decode()).encode()
-                out.writestr(entry, data)
-        os.replace(partial, jar)
-    return jar
-
-
-def _without_class_path(manifest: str) -> str:
-    """A manifest without its ``Class-Path`` attribute (and that attribute's continuation lines)."""
-    kept: list[str] = []
-    skipping = False
-    for line in manifest.splitlines(keepends=True):
-        if line.startswith(" ") and skipping:
-            continue
-        skipping = line.startswith("Class-Path:")
-        if not skipping:
-            kept.append(line)
-    return "".join(kept)
-
-
-def _classpath(lib: Path, java_home: Path) -> tuple[Path, ...]:
-    server = _server_jar(lib)
-    others = [p for p in class_data.jars(lib) if p.name != server.name]
-    return (_launcher(lib, java_home), server, *others)
-
-
-def class_data_archive(ctx: LocalContext) -> class_data.ClassDataArchive:
-    """The server JVM's class-data archive (class path: the launcher jar, the server jar, the rest)."""
-    java_home = ctx.settings.java_home()
-    lib = _lib(ctx)
-    classpath = _classpath(lib, java_home)
-    return class_data.archive_for(NAME, java_home, classpath, ctx.settings.cache_dir, ctx.layout.run)
+def _classpath(lib: Path, java_home: Path) -> str:
+    return os.pathsep.join((str(_launcher(lib, java_home)), f"{lib}/*"))
 
 
 def prepare(ctx: LocalContext, progress: Callable[[str], None]) -> None:
@@ -138,17 +87,16 @@ def prepare(ctx: LocalContext, progress: Callable[[str], None]) -> None:
 def spec(ctx: LocalContext) -> ComponentSpec:
     java_home = ctx.settings.java_home()
     lib = _lib(ctx)
-    cds = class_data_archive(ctx)
     port = ctx.port(NAME)
     return ComponentSpec(
         name=NAME,
         kind="store",
         requires=(),
         command=(
-            str(java_home / "bin" / "java"), "-Xms128m", "-Xmx512m", *cds.jvm_flags(), "-XX:+UseG1GC",
+            str(java_home / "bin" / "java"), "-Xms128m", "-Xmx512m", "-XX:+UseG1GC",
             "-Djava.net.preferIPv4Stack=true", f"-Decomctl.bind={HOST}",
             f"-Dsqlite4java.library.path={_native_dir(lib)}",
-            "-cp", cds.classpath_arg, "LoopbackDynamoDB",
+            "-cp", _classpath(lib, java_home), "LoopbackDynamoDB",
             "-port", str(port), "-dbPath", str(ctx.layout.component_data(NAME)), "-sharedDb",
         ),
         env={"JAVA_HOME": str(java_home)},

@@ -7,14 +7,12 @@ from pathlib import Path
 
 from blueprint.topology import StreamJob
 from blueprint.wiring import stream_job_env
-from ecomctl.local import class_data
 from ecomctl.local.context import LocalContext
 from ecomctl.local.spec import ComponentSpec, ProbeResult
 
 USES = ("kafka",)
-"""What the job uses while it runs. It does not wait for it to start: the client JVM's start and
-the SQL planning (most of its start time) overlap Kafka's, and the job waits for its source topic
-before it is submitted (``stream.source_topic``). ``down`` stops the job before Kafka."""
+"""What the job uses while it runs: it starts once Kafka is healthy and provisioned (its source
+topic exists), and ``down`` stops it before Kafka."""
 
 
 def prepare(ctx: LocalContext, progress: Callable[[str], None]) -> None:
@@ -23,20 +21,10 @@ def prepare(ctx: LocalContext, progress: Callable[[str], None]) -> None:
     setup.ensure_environment(ctx.settings.cache_dir, progress)
 
 
-def class_data_archive(ctx: LocalContext, job: StreamJob) -> class_data.ClassDataArchive:
-    """The job's client JVM's class-data archive (its class path is the Flink distribution's lib/)."""
-    from stream import setup
-
-    runtime = setup.ensure_environment(ctx.settings.cache_dir, lambda _m: None)
-    return class_data.archive_for(job.name, ctx.settings.java_home(), setup.client_classpath(runtime),
-                                  ctx.settings.cache_dir, ctx.layout.run)
-
-
 def spec(ctx: LocalContext, job: StreamJob) -> ComponentSpec:
     from stream import setup
 
     runtime = setup.ensure_environment(ctx.settings.cache_dir, lambda _m: None)
-    cds = class_data_archive(ctx, job)
     state = ctx.layout.component_data(job.name)
     env = {k: str(v) for k, v in stream_job_env(job, ctx.endpoints).items()}
     env.update(
@@ -46,8 +34,8 @@ def spec(ctx: LocalContext, job: StreamJob) -> ComponentSpec:
     return ComponentSpec(
         name=job.name,
         kind="stream",
-        requires=(),
-        command=tuple(setup.job_command(runtime, state, cds.jvm_flags())),
+        requires=USES,
+        command=tuple(setup.job_command(runtime, state)),
         env=env,
         cwd=ctx.repo_root,
         probe=lambda: _probe(state),

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ecomctl.errors import StartupError
-from ecomctl.local import aio, class_data, maven, probes
+from ecomctl.local import aio, maven, probes
 from ecomctl.local.context import HOST, LocalContext
 from ecomctl.local.spec import ComponentSpec
 
@@ -106,16 +106,9 @@ def prepare(ctx: LocalContext, progress: Callable[[str], None]) -> None:
         raise StartupError("formatting Kafka storage failed", details=(proc.stdout + proc.stderr)[-2000:])
 
 
-def class_data_archive(ctx: LocalContext) -> class_data.ClassDataArchive:
-    """The broker JVM's class-data archive (its class path: the resolved jars, in a fixed order)."""
-    java_home = ctx.settings.java_home()
-    lib = maven.resolve("kafka", ARTIFACTS, ctx.settings.cache_dir, java_home)
-    return class_data.archive_for(NAME, java_home, class_data.jars(lib), ctx.settings.cache_dir, ctx.layout.run)
-
-
 def spec(ctx: LocalContext) -> ComponentSpec:
     java_home = ctx.settings.java_home()
-    cds = class_data_archive(ctx)
+    lib = maven.resolve("kafka", ARTIFACTS, ctx.settings.cache_dir, java_home)
     conf = _config_dir(ctx)
     port = ctx.port(NAME)
     return ComponentSpec(
@@ -123,10 +116,10 @@ def spec(ctx: LocalContext) -> ComponentSpec:
         kind="store",
         requires=(),
         command=(
-            str(java_home / "bin" / "java"), "-Xms256m", HEAP, JIT, *cds.jvm_flags(), "-XX:+UseG1GC",
+            str(java_home / "bin" / "java"), "-Xms256m", HEAP, JIT, "-XX:+UseG1GC",
             "-XX:MaxGCPauseMillis=20", "-Djava.awt.headless=true", "-Djava.net.preferIPv4Stack=true",
             f"-Dlog4j2.configurationFile={conf / 'log4j2.properties'}",
-            "-cp", cds.classpath_arg, "kafka.Kafka", str(conf / "server.properties"),
+            "-cp", f"{lib}/*", "kafka.Kafka", str(conf / "server.properties"),
         ),
         env={"JAVA_HOME": str(java_home)},
         cwd=_log_dir(ctx),

@@ -18,16 +18,14 @@ from blueprint.topology import TOPOLOGY, Service, Worker
 from blueprint.wiring import service_env, stream_job_env, worker_env
 from ecomctl import secrets as stack_secrets
 from ecomctl.errors import ConfigError, LockedError, PortInUseError, StartupError
-from ecomctl.local import apps, awsapi, class_data, dynamodb, flink, kafka, mariadb, probes
+from ecomctl.local import apps, awsapi, dynamodb, flink, kafka, mariadb, probes
 from ecomctl.local.context import LocalContext
 from ecomctl.local.layout import Layout
 from ecomctl.local.spec import ComponentSpec, ProbeResult
-from ecomctl.local.supervisor import MARKER, ProcessInfo, Supervisor, kill_strays, marker, stray_processes
+from ecomctl.local.supervisor import ProcessInfo, Supervisor, kill_strays, stray_processes
 from ecomctl.settings import LOCAL_STACK, Settings
 
 STORES = (mariadb, kafka, dynamodb, awsapi)
-# The marker name of a class-data archive build `up` leaves running (`down` stops it like a stray).
-CLASS_DATA_BUILD = "class-data-build"
 
 
 class Reporter(Protocol):
@@ -151,12 +149,6 @@ class LocalPlatform:
             if changed:
                 report.step(f"supervisor configured ({len(changed)} component(s) new or changed)")
             self._start_all(specs, report)
-            # Off the critical path: each JVM's missing class-data archive, built from the classes
-            # it loaded on this start, in a detached lowest-priority process (ecomctl.local.class_data).
-            class_data.build_missing([
-                kafka.class_data_archive(ctx), dynamodb.class_data_archive(ctx),
-                *(flink.class_data_archive(ctx, j) for j in ctx.topology.stream_jobs)],
-                env={MARKER: marker(self.layout, CLASS_DATA_BUILD)})
         return self.status()
 
     @contextmanager

@@ -1,6 +1,6 @@
 """A crash mid-stream (SIGKILL of the job's process group) and a restart from the last checkpoint:
 nothing is counted twice, and a SIGTERM stop leaves a savepoint the next start resumes from. The
-restarts run the compiled plan the first start kept (``stream.plan_cache``)."""
+restarts execute the compiled plan the first start kept (``stream.job.plan_file``)."""
 
 from __future__ import annotations
 
@@ -75,7 +75,8 @@ def test_crash_and_restart_count_nothing_twice(job: PrivateJob) -> None:
     job.start()
     status = json.loads((job.state_dir / "flink" / "status.json").read_text())
     assert "/checkpoints/" in status["restored_from"]
-    assert f"loaded the compiled plan {plans[0].name}" in job.log_tail(200)
+    assert f"running the compiled plan {plans[0].name} of an earlier start" in job.log_tail(200)
+    assert job.log_path.read_text().count("planned the SQL") == 1  # the restart did not plan again
     last = [o.event("order.created", now()) for o in orders[9:]]
     produce(job.bootstrap, job.source, last)
     events += last

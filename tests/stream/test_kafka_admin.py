@@ -1,19 +1,12 @@
 """The job's own Kafka calls reach Kafka exactly as its source does (same client settings).
 
-The source-topic wait runs in every platform start (the job starts alongside Kafka and waits for
-its topic), the group reset in tests/stream/test_job_upgrade.py; here the client properties they
-derive from the settings are pinned.
+The group reset (``reset_consumer_group``) runs when a changed job's saved state no longer fits;
+here the client properties it derives from the settings are pinned.
 """
 
 from __future__ import annotations
 
-import uuid
-
-import pytest
-
-from ecomctl.local.platform import LocalPlatform
 from stream.kafka_admin import client_properties
-from stream.kafka_metadata import KafkaUnavailable, topic_exists
 from stream.settings import JobSettings, KafkaAuth
 from stream.sql import kafka_options
 
@@ -34,14 +27,3 @@ def test_sasl_settings_are_the_connectors_own() -> None:
     for key in ("sasl.mechanism", "sasl.jaas.config", "security.protocol"):
         assert props[key] == connector[f"properties.{key}"]
     assert "ScramLoginModule" in props["sasl.jaas.config"]
-
-
-@pytest.mark.platform
-def test_topic_exists_asks_the_real_broker_without_creating_anything(platform: LocalPlatform) -> None:
-    bootstrap = platform.kafka_bootstrap
-    assert topic_exists(bootstrap, "orders-events")
-    missing = f"no-such-topic-{uuid.uuid4().hex[:8]}"
-    assert not topic_exists(bootstrap, missing)
-    assert not topic_exists(bootstrap, missing)  # the question did not create it
-    with pytest.raises(KafkaUnavailable):
-        topic_exists("127.0.0.1:1", "orders-events", timeout_s=1)

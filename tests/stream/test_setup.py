@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 import time
 from pathlib import Path
 
@@ -52,29 +50,6 @@ def test_job_command_is_a_foreground_flink_run(tmp_path: Path) -> None:
     assert command[command.index("--classpath") + 1] == "file:///c/b.jar"
     assert command[-2:] == ["--state-dir", str(tmp_path)]
     assert all(o.split("=", 1)[1] == "127.0.0.1" for o in command if re.match(r"-D.*(host|address)=", o))
-
-
-def test_job_command_passes_the_class_data_flags_to_the_client_jvm(tmp_path: Path) -> None:
-    runtime = FlinkRuntime(python=Path("/v/bin/python"), jars=(Path("/c/a.jar"),),
-                           flink_home=Path("/v/pyflink"), java_home=Path("/jdk17"))
-    flags = ("-XX:SharedArchiveFile=/cache/cds/job-1.jsa", "-Xshare:auto", "-XX:DumpLoadedClassList=/s/job.classlist")
-    command = job_command(runtime, tmp_path, flags)
-    (jvm_args,) = [a for a in command if a.startswith("JVM_ARGS=")]
-    assert jvm_args == f"JVM_ARGS={setup.CLIENT_JVM_ARGS} {' '.join(flags)}"
-    assert command.index(jvm_args) < command.index("/v/pyflink/bin/flink")  # bin/flink reads it
-
-
-@pytest.mark.stream
-def test_client_classpath_is_the_one_bin_flink_builds(flink_runtime: FlinkRuntime) -> None:
-    """The archive is made for ``client_classpath``: it must be what ``bin/config.sh`` gives the JVM."""
-    config = flink_runtime.flink_home / "bin" / "config.sh"
-    script = (f"source <(sed -n '/^constructFlinkClassPath()/,/^}}/p' '{config}'); "
-              "constructFlinkClassPath")
-    result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=True, timeout=30,
-                            env={**os.environ, "FLINK_LIB_DIR": str(flink_runtime.flink_home / "lib")})
-    built = [Path(p) for p in result.stdout.strip().split(":") if p]
-    assert built == list(setup.client_classpath(flink_runtime))
-    assert built[-1].name.startswith("flink-dist")
 
 
 @pytest.mark.stream
