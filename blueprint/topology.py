@@ -156,6 +156,7 @@ class Worker:
     tables: tuple[str, ...] = ()
     buckets: tuple[str, ...] = ()
     queues: tuple[str, ...] = ()
+    metrics_port: int | None = None  # where a local run serves /metrics (none where it runs as a Lambda)
     description: str = ""
 
 
@@ -343,7 +344,7 @@ TOPOLOGY = Topology(
     workers=(
         Worker(
             name="file-processor", package="services.file_processor",
-            buckets=("data",), queues=("file-uploads",),
+            buckets=("data",), queues=("file-uploads",), metrics_port=8090,
             description="the S3 Lambda handler: uploads/... -> processed/...",
         ),
     ),

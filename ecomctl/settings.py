@@ -41,7 +41,9 @@ DEFAULT_PORTS: dict[str, int] = {
     "kafka-controller": 19093,
     "dynamodb": 14568,
     "awsapi": 14566,
+    "prometheus": 19090,
     **{s.name: s.port for s in TOPOLOGY.services},
+    **{w.name: w.metrics_port for w in TOPOLOGY.workers if w.metrics_port is not None},
 }
 
 LOCAL_STACK = "local"

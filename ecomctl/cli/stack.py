@@ -72,6 +72,8 @@ def status(stack: StackOpt = LOCAL_STACK, as_json: JsonOpt = False) -> None:
         print_json(state.as_dict())
     else:
         console.print(status_table(state))
+        for alert in state.alerts:
+            console.print(f"[red]alert firing[/] {alert.name} ({alert.severity}): {alert.summary}", highlight=False)
         if not state.healthy:
             err_console.print("not every component is healthy: ecomctl logs <component>", highlight=False)
     if not state.healthy:

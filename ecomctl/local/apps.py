@@ -36,6 +36,10 @@ def service_spec(ctx: LocalContext, service: Service) -> ComponentSpec:
 def worker_spec(ctx: LocalContext, worker: Worker) -> ComponentSpec:
     env = {k: str(v) for k, v in worker_env(worker, ctx.endpoints).items()}
     env.update(_python_env(ctx))
+    ports: tuple[int, ...] = ()
+    if worker.metrics_port is not None:  # served on 127.0.0.1 for the stack's Prometheus
+        ports = (ctx.port(worker.name),)
+        env["METRICS_PORT"] = str(ports[0])
     return ComponentSpec(
         name=worker.name,
         kind="worker",
@@ -43,7 +47,8 @@ def worker_spec(ctx: LocalContext, worker: Worker) -> ComponentSpec:
         command=(ctx.python, "-m", worker.package),
         env=env,
         cwd=ctx.repo_root,
-        probe=lambda: ProbeResult(True, "running"),  # no port: the supervisor's state says it
+        probe=lambda: ProbeResult(True, "running"),  # no API: the supervisor's state says it
+        ports=ports,
         start_seconds=2,
         stop_wait_seconds=10,
         description=worker.description,

@@ -18,7 +18,7 @@ from blueprint.topology import TOPOLOGY, Service, Worker
 from blueprint.wiring import service_env, stream_job_env, worker_env
 from ecomctl import secrets as stack_secrets
 from ecomctl.errors import ConfigError, LockedError, PortInUseError, StartupError
-from ecomctl.local import apps, awsapi, dynamodb, flink, kafka, mariadb, probes
+from ecomctl.local import apps, awsapi, dynamodb, flink, kafka, mariadb, probes, prometheus
 from ecomctl.local.context import LocalContext
 from ecomctl.local.layout import Layout
 from ecomctl.local.spec import ComponentSpec, ProbeResult
@@ -26,6 +26,8 @@ from ecomctl.local.supervisor import ProcessInfo, Supervisor, kill_strays, stray
 from ecomctl.settings import LOCAL_STACK, Settings
 
 STORES = (mariadb, kafka, dynamodb, awsapi)
+# Started with the stores (it needs none of them); nothing uses it, so `down` stops it first.
+INFRA = (*STORES, prometheus)
 
 
 class Reporter(Protocol):
@@ -68,6 +70,8 @@ class StackStatus:
     components: tuple[ComponentStatus, ...]
     endpoints: dict[str, str] = field(default_factory=dict)
     state_dir: str = ""
+    alerts: tuple[prometheus.FiringAlert, ...] = ()
+    """Alerts firing on the stack's Prometheus (empty when it does not answer)."""
 
     @property
     def healthy(self) -> bool:
@@ -80,12 +84,13 @@ class StackStatus:
             "components": [c.as_dict() for c in self.components],
             "endpoints": self.endpoints,
             "state_dir": self.state_dir,
+            "alerts": [a.as_dict() for a in self.alerts],
         }
 
 
 def component_names() -> list[str]:
     """Every component of the local stack, in start order."""
-    return [m.NAME for m in STORES] + [s.name for s in TOPOLOGY.services] + [
+    return [m.NAME for m in INFRA] + [s.name for s in TOPOLOGY.services] + [
         w.name for w in TOPOLOGY.workers] + [j.name for j in TOPOLOGY.stream_jobs]
 
 
@@ -122,7 +127,7 @@ class LocalPlatform:
 
     def specs(self) -> list[ComponentSpec]:
         ctx = self.context
-        specs = [m.spec(ctx) for m in STORES]
+        specs = [m.spec(ctx) for m in INFRA]
         specs += [apps.service_spec(ctx, s) for s in ctx.topology.services]
         specs += [apps.worker_spec(ctx, w) for w in ctx.topology.workers]
         specs += [flink.spec(ctx, j) for j in ctx.topology.stream_jobs]
@@ -136,7 +141,7 @@ class LocalPlatform:
         with self._lock(report):
             ctx = self.context
             report.step("checking prerequisites")
-            for store in STORES:
+            for store in INFRA:
                 store.prepare(ctx, report.step)
             flink.prepare(ctx, report.step)
             specs = self.specs()
@@ -287,8 +292,15 @@ class LocalPlatform:
         endpoints.update({s.name: s.url for s in specs if s.url and s.kind == "service"})
         endpoints.update({"kafka": self.kafka_bootstrap, "aws": self.context.aws_url,
                           "dynamodb": self.context.dynamodb_url,
-                          "mysql": f"{self.mysql_host}:{self.mysql_port}"})
-        return StackStatus(LOCAL_STACK, comps, endpoints, str(self.layout.root))
+                          "mysql": f"{self.mysql_host}:{self.mysql_port}",
+                          "prometheus": self.prometheus_url})
+        return StackStatus(LOCAL_STACK, comps, endpoints, str(self.layout.root), self.firing_alerts())
+
+    def firing_alerts(self) -> tuple[prometheus.FiringAlert, ...]:
+        try:
+            return tuple(prometheus.firing_alerts(self.prometheus_url))
+        except (OSError, ValueError, KeyError):  # Prometheus stopped or starting: its row says so
+            return ()
 
     def log_path(self, name: str) -> Path:
         if name not in component_names() and name != "supervisord":
@@ -359,6 +371,10 @@ class LocalPlatform:
     @property
     def kafka_bootstrap(self) -> str:
         return self.context.kafka_bootstrap
+
+    @property
+    def prometheus_url(self) -> str:
+        return self.context.url(prometheus.NAME)
 
     @property
     def mysql_host(self) -> str:

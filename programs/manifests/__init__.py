@@ -6,7 +6,7 @@ Used by the Kubernetes program (``programs.kubernetes``), by ``ecomctl render``
 
 from __future__ import annotations
 
-from ._monitoring import dashboard, dashboard_config_map, monitoring_objects, service_monitor
+from ._monitoring import dashboard, dashboard_config_map, monitoring_objects, prometheus_rule, service_monitor
 from ._network import network_policies
 from ._platform import (
     admin_entries,
@@ -41,6 +41,7 @@ __all__ = [
     "namespace",
     "network_policies",
     "platform_objects",
+    "prometheus_rule",
     "secret_keys",
     "service_monitor",
     "service_objects",

@@ -23,11 +23,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         store, settings.recent_windows,
         stored=metrics.counter("analytics_results_stored_total", "stream results stored", ["kind"]),
         skipped=metrics.counter("analytics_results_skipped_total", "malformed stream results skipped"),
+        window_end=metrics.gauge("analytics_last_window_end_seconds", "end (event time) of the newest stored window"),
+        stored_at=metrics.gauge("analytics_last_window_stored_seconds", "when a window result was last stored"),
     )
 
     consumer = kafka.consumer_lifespan(
         settings.kafka, settings.topic_analytics_results, settings.consumer_group, service.handle,
-        concurrency=8,
+        concurrency=8, lag=metrics.consumer_lag(),
     )
 
     async def check_kafka() -> None:

@@ -47,11 +47,15 @@ def _decimal(text: str) -> Decimal:
 
 
 class AnalyticsService:
-    def __init__(self, store: AnalyticsStore, recent_windows: int, stored: Any, skipped: Any) -> None:
+    def __init__(self, store: AnalyticsStore, recent_windows: int, stored: Any, skipped: Any,
+                 window_end: Any = None, stored_at: Any = None) -> None:
         self.store = store
         self.recent_windows = recent_windows
         self.stored = stored  # prometheus Counter (by kind)
         self.skipped = skipped
+        self.window_end = window_end  # prometheus Gauges (the stream job's progress), or None
+        self.stored_at = stored_at
+        self._newest_end = 0.0
 
     async def handle(self, record: ConsumerRecord[bytes, bytes]) -> None:
         if record.value is None:
@@ -62,12 +66,17 @@ class AnalyticsService:
             log.warning("skipping a malformed result at offset %s", record.offset)
             self.skipped.inc()
             return
-        if _parse_time(result.window_start) is None or _parse_time(result.window_end) is None:
+        end = _parse_time(result.window_end)
+        if _parse_time(result.window_start) is None or end is None:
             self.skipped.inc()
             return
         result = msgspec.structs.replace(result, revenue=money(_decimal(result.revenue)))
         await self.store.put(result)
         self.stored.labels(type(result).__name__.removesuffix("Result").lower()).inc()
+        if self.window_end is not None and self.stored_at is not None:
+            self._newest_end = max(self._newest_end, end.timestamp())
+            self.window_end.set(self._newest_end)
+            self.stored_at.set_to_current_time()
 
     async def windows(self, limit: int, cursor: str | None) -> WindowPage:
         position = decode_cursor(cursor)

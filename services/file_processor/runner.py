@@ -11,6 +11,10 @@ Environment: ``QUEUE_FILE_UPLOADS_URL`` (required), ``AWS_REGION`` and the SDK-s
   visibility timeout; after ``MAX_RECEIVES`` deliveries it is dropped with an error log, the local
   equivalent of Lambda's bounded retries + dead-letter: a poison message never loops forever.
 
+With ``METRICS_PORT`` set, ``/metrics`` is served on 127.0.0.1 at that port: uploads processed
+(by outcome), handler failures, and the delay from the upload (the S3 event's time) to its
+processed result.
+
 SIGTERM/SIGINT finish the current batch and exit 0.
 """
 
@@ -24,16 +28,24 @@ import sys
 import threading
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from types import FrameType
 from typing import Any
 
 import boto3
+from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
 
 from services.file_processor import handler as lambda_handler
 
 log = logging.getLogger("file_processor")
 MAX_RECEIVES = 5
 WAIT_SECONDS = 5
+
+REGISTRY = CollectorRegistry()
+PROCESSED = Counter("uploads_processed_total", "S3 records handled, by outcome", ["status"], registry=REGISTRY)
+FAILURES = Counter("upload_processing_failures_total", "handler calls that raised (retried)", registry=REGISTRY)
+DELAY = Histogram("upload_processing_delay_seconds", "from the upload's S3 event to its processed result",
+                  buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300), registry=REGISTRY)
 
 
 @dataclass(frozen=True)
@@ -65,6 +77,7 @@ def handle_message(message: dict[str, Any]) -> str:
     try:
         result = lambda_handler.handler(event, LocalContext(aws_request_id=str(uuid.uuid4())))
     except Exception as exc:
+        FAILURES.inc()
         if receives >= MAX_RECEIVES:
             log.error("giving up on message %s after %d attempts: %s",
                       message.get("MessageId"), receives, type(exc).__name__)
@@ -72,10 +85,23 @@ def handle_message(message: dict[str, Any]) -> str:
         log.warning("handler failed (attempt %d of %d), will retry: %s",
                     receives, MAX_RECEIVES, type(exc).__name__)
         return "retry"
+    _observe(event, result["results"])
     for outcome in result["results"]:
         log.info("%s %s%s", outcome["status"], outcome["source_key"],
                  f" ({outcome['reason']})" if "reason" in outcome else "")
     return "delete"
+
+
+def _observe(event: dict[str, Any], results: list[dict[str, Any]]) -> None:
+    now = datetime.now(UTC)
+    for record in event.get("Records", []):
+        try:
+            uploaded = datetime.fromisoformat(str(record["eventTime"]).replace("Z", "+00:00"))
+        except (KeyError, ValueError):
+            continue
+        DELAY.observe(max(0.0, (now - uploaded).total_seconds()))
+    for outcome in results:
+        PROCESSED.labels(outcome["status"]).inc()
 
 
 def poll_once(sqs: Any, queue_url: str, wait_seconds: int = WAIT_SECONDS) -> int:
@@ -110,6 +136,9 @@ def main() -> int:
     if not queue_url:
         print("file-processor: QUEUE_FILE_UPLOADS_URL is required", file=sys.stderr)
         return 2
+    port = os.environ.get("METRICS_PORT", "").strip()
+    if port:
+        start_http_server(int(port), addr="127.0.0.1", registry=REGISTRY)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:

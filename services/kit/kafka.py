@@ -79,12 +79,13 @@ def producer(settings: KafkaSettings) -> AIOKafkaProducer[Any, Any]:
 
 async def consume_forever(
     settings: KafkaSettings, topic: str, group: str, handle: Handler, *,
-    stop: asyncio.Event, retry_s: float = 1.0, concurrency: int = 1,
+    stop: asyncio.Event, retry_s: float = 1.0, concurrency: int = 1, lag: Any = None,
 ) -> None:
     """Consume ``topic`` as ``group`` until ``stop`` is set; offsets are committed after ``handle``.
 
     At-least-once: a record whose handler raised is retried (the consumer restarts from the last
-    committed offset). Survives the broker being down at start or going away.
+    committed offset). Survives the broker being down at start or going away. ``lag`` (a gauge
+    labelled group, topic, partition) gets each assigned partition's lag after every fetch.
     """
     while not stop.is_set():
         consumer = AIOKafkaConsumer(
@@ -100,6 +101,8 @@ async def consume_forever(
                     await handle_batch(records, handle, concurrency)
                 if batches:
                     await consumer.commit()
+                if lag is not None:
+                    await _record_lag(consumer, group, lag)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -113,6 +116,15 @@ async def consume_forever(
 
 
 RETRY_DELAYS_S = (0.2, 1.0, 3.0)
+
+
+async def _record_lag(consumer: AIOKafkaConsumer, group: str, lag: Any) -> None:
+    """End of each assigned partition (as of the last fetch) minus the group's position."""
+    for tp in consumer.assignment():
+        end = consumer.highwater(tp)
+        if end is not None:
+            position = await consumer.position(tp)
+            lag.labels(group, tp.topic, str(tp.partition)).set(max(0, end - position))
 
 
 async def _with_retries(handle: Handler, record: ConsumerRecord[bytes, bytes]) -> None:
@@ -155,7 +167,7 @@ async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
 
 
 def consumer_lifespan(
-    settings: KafkaSettings, topic: str, group: str, handle: Handler, concurrency: int = 1
+    settings: KafkaSettings, topic: str, group: str, handle: Handler, concurrency: int = 1, lag: Any = None
 ) -> Callable[[Any], AbstractAsyncContextManager[None]]:
     """A Litestar lifespan running ``consume_forever`` in the background; stops it on shutdown."""
 
@@ -163,7 +175,7 @@ def consumer_lifespan(
     async def lifespan(_: Any) -> AsyncIterator[None]:
         stop = asyncio.Event()
         task = asyncio.create_task(
-            consume_forever(settings, topic, group, handle, stop=stop, concurrency=concurrency)
+            consume_forever(settings, topic, group, handle, stop=stop, concurrency=concurrency, lag=lag)
         )
         try:
             yield

@@ -13,6 +13,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     disable_created_metrics,
     generate_latest,
@@ -47,6 +48,19 @@ class Metrics:
     def counter(self, name: str, documentation: str, labels: Sequence[str] = ()) -> Counter:
         """A business counter registered with this service's registry."""
         return Counter(name, documentation, list(labels), registry=self.registry)
+
+    def gauge(self, name: str, documentation: str, labels: Sequence[str] = ()) -> Gauge:
+        """A gauge registered with this service's registry."""
+        return Gauge(name, documentation, list(labels), registry=self.registry)
+
+    def histogram(self, name: str, documentation: str, buckets: Sequence[float]) -> Histogram:
+        """A histogram (no labels) registered with this service's registry."""
+        return Histogram(name, documentation, buckets=tuple(buckets), registry=self.registry)
+
+    def consumer_lag(self) -> Gauge:
+        """``kafka_consumer_lag{group, topic, partition}``: what a consumer group has yet to read."""
+        return self.gauge("kafka_consumer_lag", "messages behind the end of the partition",
+                          ["group", "topic", "partition"])
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

@@ -27,11 +27,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         store, settings.consumer_group,
         sent=metrics.counter("notifications_sent_total", "notifications published to SNS", ["type"]),
         skipped=metrics.counter("notifications_skipped_total", "events not notified", ["reason"]),
+        delay=metrics.histogram("notification_delay_seconds", "from the order event to its stored notification",
+                                (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)),
     )
 
     consumer = kafka.consumer_lifespan(
         settings.kafka, settings.topic_orders_events, settings.consumer_group, service.handle,
-        concurrency=8,
+        concurrency=8, lag=metrics.consumer_lag(),
     )
 
     async def check_kafka() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -31,12 +32,21 @@ def compose(event: OrderEvent) -> tuple[str, str]:
             f"Your order {event.order_id} ({event.total} {event.currency}) was cancelled.")
 
 
+def _parse(moment: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
 class NotificationService:
-    def __init__(self, store: NotificationStore, consumer_group: str, sent: Any, skipped: Any) -> None:
+    def __init__(self, store: NotificationStore, consumer_group: str, sent: Any, skipped: Any,
+                 delay: Any = None) -> None:
         self.store = store
         self.consumer_group = consumer_group
         self.sent = sent  # prometheus Counter (by type)
         self.skipped = skipped  # prometheus Counter (by reason)
+        self.delay = delay  # prometheus Histogram: event occurred -> notification stored, or None
 
     async def handle(self, record: ConsumerRecord[bytes, bytes]) -> None:
         if record.value is None:
@@ -68,6 +78,9 @@ class NotificationService:
         await self.store.record(event.user_id, notification)
         await self.store.mark_processed(key)
         self.sent.labels(event.type).inc()
+        occurred = _parse(event.occurred_at)
+        if self.delay is not None and occurred is not None:
+            self.delay.observe(max(0.0, (utc_now() - occurred).total_seconds()))
         return True
 
     async def page(self, caller: Caller, limit: int, cursor: str | None) -> NotificationPage:

@@ -39,13 +39,16 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         rejected=metrics.counter("orders_rejected_total", "orders refused", ["reason"]),
     )
     published = metrics.counter("outbox_published_total", "outbox events published to Kafka")
+    backlog = metrics.gauge("outbox_backlog", "order events not yet published to Kafka")
+    age = metrics.gauge("outbox_oldest_age_seconds", "age of the oldest unpublished order event")
     stock = StockLedger(DynamoClient(settings.aws.region), settings.table_products)
     holder: dict[str, OrderService] = {}
 
     @asynccontextmanager
     async def database_and_relay(_: Litestar) -> AsyncIterator[None]:
         pool = await mysql.create_pool(settings.mysql)
-        relay = OutboxRelay(pool, settings.kafka, settings.relay_poll_s, settings.relay_batch, published)
+        relay = OutboxRelay(pool, settings.kafka, settings.relay_poll_s, settings.relay_batch, published,
+                            backlog=backlog, age=age)
         try:
             await mysql.migrate(pool, MIGRATIONS)
             holder["service"] = OrderService(

@@ -26,12 +26,14 @@ COALESCE_S = 0.005
 
 class OutboxRelay:
     def __init__(self, pool: Pool, settings: KafkaSettings, poll_s: float, batch: int,
-                 published: Any = None) -> None:
+                 published: Any = None, backlog: Any = None, age: Any = None) -> None:
         self.pool = pool
         self.settings = settings
         self.poll_s = poll_s
         self.batch = batch
         self.published = published  # a prometheus Counter, or None
+        self.backlog = backlog  # prometheus Gauges: unpublished rows and the oldest one's age, or None
+        self.age = age
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -69,6 +71,8 @@ class OutboxRelay:
         while not self._stop.is_set():
             try:
                 sent = await self.publish_batch()
+                if sent < self.batch:  # drained: nothing older than this batch is waiting
+                    self._measured(0, 0.0)
             except Exception as exc:
                 log.warning("outbox relay failed (%s); retrying", type(exc).__name__, exc_info=exc)
                 if self._producer is not None:
@@ -76,6 +80,7 @@ class OutboxRelay:
                         await self._producer.stop()
                     self._producer = None
                 sent = 0
+                await self._measure()
                 await self._sleep(self.poll_s)
             if sent < self.batch:
                 await self._sleep(self.poll_s)
@@ -115,6 +120,23 @@ class OutboxRelay:
         if self.published is not None:
             self.published.inc(len(rows))
         return len(rows)
+
+    def _measured(self, rows: int, age_s: float) -> None:
+        if self.backlog is not None and self.age is not None:
+            self.backlog.set(rows)
+            self.age.set(age_s)
+
+    async def _measure(self) -> None:
+        """Backlog and age from the table (when publishing fails; unknown while MariaDB is down too)."""
+        try:
+            row = await mysql.fetch_one(
+                self.pool, "SELECT COUNT(*), TIMESTAMPDIFF(MICROSECOND, MIN(created_at), NOW(6))"
+                " FROM outbox WHERE sent_at IS NULL")
+        except Exception as exc:
+            log.debug("outbox backlog unknown (%s)", type(exc).__name__)
+            return
+        if row is not None:
+            self._measured(int(row[0]), (int(row[1]) if row[1] is not None else 0) / 1e6)
 
     async def pending(self) -> int:
         row = await mysql.fetch_one(self.pool, "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL")

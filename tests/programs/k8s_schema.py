@@ -1,7 +1,7 @@
 """Validate Kubernetes object dicts offline against the JSON schema of the target version.
 
 Built-in kinds: kubernetes-validate's strict schema (unknown fields are errors). CRD kinds the
-programs emit (ServiceMonitor, Argo CD Application) have no schema there: their metadata is
+programs emit (ServiceMonitor, PrometheusRule, Argo CD Application) have no schema there: their metadata is
 validated against the version's ObjectMeta, and their spec's required fields are checked here.
 """
 
@@ -18,6 +18,7 @@ import referencing
 
 CRD_REQUIRED: dict[tuple[str, str], tuple[str, ...]] = {
     ("monitoring.coreos.com/v1", "ServiceMonitor"): ("selector", "endpoints"),
+    ("monitoring.coreos.com/v1", "PrometheusRule"): ("groups",),
     ("argoproj.io/v1alpha1", "Application"): ("source", "destination", "project"),
 }
 
