@@ -3,6 +3,8 @@
 Each rule looks at the whole list (some need context, e.g. which bucket has a public-access
 block) and yields ``Violation`` s. ``evaluate`` runs them all; ``RULES`` is the table the docs
 and ``--json`` report. Inputs are as the provider receives them (camelCase keys).
+The same rules judge a real preview: ``evaluate_preview`` reads the engine's own plan
+(``pulumi preview --json``: every step's new state, inputs included) before ``up`` changes anything.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ PUBLIC_WEB_PORTS = {80, 443}
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"}
 BROAD_ROLES = {"roles/owner", "roles/editor"}
 ADMIN_POLICIES = ("AdministratorAccess", "PowerUserAccess", "IAMFullAccess")
+# write actions IAM authorises on Resource "*" only (the service has no resource-level permissions)
+NO_RESOURCE_LEVEL = frozenset({"xray:PutTraceSegments", "xray:PutTelemetryRecords"})
 
 
 @dataclass(frozen=True)
@@ -186,7 +190,8 @@ def least_privilege_iam(resources: Sequence[Resource]) -> Iterator[Violation]:
             actions = _listify(stmt.get("Action"))
             if any(a == "*" or a.endswith(":*") for a in actions):
                 yield _v(rule, r, f"wildcard action {', '.join(a for a in actions if a.endswith('*'))}")
-            elif "*" in _listify(stmt.get("Resource")) and any(_is_write(a) for a in actions):
+            elif "*" in _listify(stmt.get("Resource")) and any(
+                    _is_write(a) and a not in NO_RESOURCE_LEVEL for a in actions):
                 yield _v(rule, r, "write actions on Resource '*'")
     for r in _of(resources, "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
                  "aws:iam/userPolicyAttachment:UserPolicyAttachment"):
@@ -274,6 +279,17 @@ def hpa_metrics(resources: Sequence[Resource]) -> Iterator[Violation]:
             yield _v(rule, hpa, f"scale target {target!r} has a container without a CPU request")
 
 
+def hpa_owns_replicas(resources: Sequence[Resource]) -> Iterator[Violation]:
+    """A workload an HPA scales sets no ``replicas``: every apply would reset the autoscaler's count."""
+    rule = "hpa-owns-replicas"
+    scaled = {(r.get("metadata.namespace"), r.get("spec.scaleTargetRef.name")) for r in resources
+              if r.type.startswith("kubernetes:autoscaling/") and r.type.endswith(":HorizontalPodAutoscaler")}
+    for r in _workloads(resources):
+        key = (r.get("metadata.namespace"), r.get("metadata.name") or r.name)
+        if key in scaled and r.get("spec.replicas") is not None:
+            yield _v(rule, r, "sets spec.replicas while an HPA owns the replica count")
+
+
 # -- reliability of the data stores ---------------------------------------------------------------
 def backups(resources: Sequence[Resource]) -> Iterator[Violation]:
     rule = "backups-enabled"
@@ -304,6 +320,8 @@ RULES: tuple[Rule, ...] = (
          no_latest_tags),
     Rule("hpa-metrics-available", "reliability", "HPAs have a metrics server and CPU requests to scale on",
          hpa_metrics),
+    Rule("hpa-owns-replicas", "reliability", "no replica count on a workload an HPA scales",
+         hpa_owns_replicas),
     Rule("backups-enabled", "reliability", "RDS automated backups and DynamoDB point-in-time recovery",
          backups),
 )
@@ -312,6 +330,28 @@ RULES: tuple[Rule, ...] = (
 def evaluate(resources: Sequence[Resource], rules: Sequence[Rule] = RULES) -> list[Violation]:
     """Every violation of every rule, in rule order."""
     return [v for rule in rules for v in rule.check(resources)]
+
+
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # how the engine prints a value known only after up
+_GONE = {"delete", "delete-replaced", "discard", "read-discard", "remove-pending-replace"}
+
+
+def preview_resources(doc: Mapping[str, Any], stage: str = "") -> list[Resource]:
+    """The resources a real preview would leave in the stack (``pulumi preview --json``'s steps)."""
+    found: list[Resource] = []
+    for step in doc.get("steps") or []:
+        state = step.get("newState") if isinstance(step, Mapping) else None
+        if not isinstance(state, Mapping) or step.get("op") in _GONE or not state.get("custom", True):
+            continue
+        urn = str(step.get("urn") or state.get("urn") or "")
+        name = urn.rsplit("::", 1)[-1] if "::" in urn else urn
+        found.append(Resource(stage, str(state.get("type", "")), name, dict(state.get("inputs") or {})))
+    return found
+
+
+def evaluate_preview(doc: Mapping[str, Any], stage: str = "", rules: Sequence[Rule] = RULES) -> list[Violation]:
+    """``evaluate`` over a real preview's plan (one stage's ``pulumi preview --json`` document)."""
+    return evaluate(preview_resources(doc, stage), rules)
 
 
 # -- helpers -------------------------------------------------------------------------------------

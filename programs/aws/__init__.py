@@ -22,7 +22,8 @@ from blueprint.wiring import worker_env
 from programs.config import ProgramConfig
 from programs.endpoints import cloud_endpoints
 
-from ._data import MASTER_USERNAME, Data, build_data, password
+from ._controllers import build_controller_roles
+from ._data import MASTER_USERNAME, RDS_CA_BUNDLE_URL, Data, build_data, password
 from ._eks import Cluster, build_cluster, irsa_role
 from ._files import Files, build_files
 from ._iam import attach_policy
@@ -43,6 +44,7 @@ class AwsOutputs:
     images: Images
     kms_key: aws.kms.Key
     service_roles: dict[str, aws.iam.Role]
+    controller_roles: dict[str, aws.iam.Role]
     jwt_secret: random.RandomPassword
     admin_email: str
     admin_password: random.RandomPassword
@@ -112,7 +114,8 @@ def build_aws(topology: Topology, cfg: ProgramConfig) -> AwsOutputs:
     files = build_files(topology, cfg, suffix, key, worker_env(lambda_worker, endpoints), lambda_worker,
                         lambda_role, account_id, opts)
     images = build_images(topology, cfg, key, opts)
-    return AwsOutputs(net, cluster, data, kafka, files, images, key, roles, jwt, admin_email, admin_pw)
+    controllers = build_controller_roles(cfg, cluster, net.vpc.arn, account_id, opts)
+    return AwsOutputs(net, cluster, data, kafka, files, images, key, roles, controllers, jwt, admin_email, admin_pw)
 
 
 def export_outputs(cfg: ProgramConfig, out: AwsOutputs) -> None:
@@ -132,6 +135,7 @@ def export_outputs(cfg: ProgramConfig, out: AwsOutputs) -> None:
         "node_security_group_id": out.cluster.node_security_group_id,
         "rds_endpoint": rds.address,
         "rds_port": rds.port,
+        "rds_ca_bundle_url": RDS_CA_BUNDLE_URL,
         "rds_master_username": MASTER_USERNAME,
         "rds_master_password": pulumi.Output.secret(out.data.master_password.result),
         "mysql_passwords": pulumi.Output.secret(pulumi.Output.all(**out.data.database_passwords)),
@@ -149,8 +153,9 @@ def export_outputs(cfg: ProgramConfig, out: AwsOutputs) -> None:
         "lambda_source_hash": out.files.source_hash,
         "ecr_repositories": {n: r.repository_url for n, r in out.images.repositories.items()},
         "images": out.images.refs,
-        "image_tag": cfg.image_tag,
+        "image_tag": out.images.tag,
         "service_role_arns": {n: r.arn for n, r in out.service_roles.items()},
+        "controller_role_arns": {n: r.arn for n, r in out.controller_roles.items()},
         "jwt_secret": pulumi.Output.secret(out.jwt_secret.result),
         "admin_email": out.admin_email,
         "admin_password": pulumi.Output.secret(out.admin_password.result),

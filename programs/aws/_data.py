@@ -19,6 +19,12 @@ from ._network import Network
 MYSQL_ENGINE_VERSION = "8.4"
 MYSQL_PARAMETER_FAMILY = "mysql8.4"
 MASTER_USERNAME = "ecomctl_admin"
+RDS_CA_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
+
+
+def protected(cfg: ProgramConfig, opts: pulumi.ResourceOptions) -> pulumi.ResourceOptions:
+    """``opts`` with Pulumi's ``protect`` for a data store when the stack protects them."""
+    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=cfg.protect))
 
 
 @dataclass(frozen=True)
@@ -45,11 +51,14 @@ def build_rds(cfg: ProgramConfig, net: Network, kms_key: aws.kms.Key, client_sg:
                                      from_port=3306, to_port=3306, referenced_security_group_id=client_sg,
                                      description="MySQL from the EKS cluster security group", opts=opts)
     subnets = aws.rds.SubnetGroup(f"{name}-rds", subnet_ids=[s.id for s in net.private_subnets], opts=opts)
-    # TLS is not forced at the server: the services' MySQL client (services/kit/mysql.py) does not
-    # negotiate TLS yet; the path is EKS -> RDS inside the VPC, admitted by security group only.
-    params = aws.rds.ParameterGroup(f"{name}-mysql", family=MYSQL_PARAMETER_FAMILY,
-                                    parameters=[{"name": "character_set_server", "value": "utf8mb4"}], opts=opts)
+    # TLS is required at the server: the services (services/kit/mysql.py, MYSQL_TLS=verify) and the
+    # bootstrap Job (--ssl-mode=VERIFY_CA) verify the RDS certificate against the RDS CA bundle.
+    params = aws.rds.ParameterGroup(f"{name}-mysql", family=MYSQL_PARAMETER_FAMILY, parameters=[
+        {"name": "character_set_server", "value": "utf8mb4"},
+        {"name": "require_secure_transport", "value": "1"}], opts=opts)
     master = password(f"{name}-rds-master", opts)
+    snapshot_suffix = random.RandomString(f"{name}-rds-final-snapshot", length=8, special=False, upper=False,
+                                          opts=opts)
     rds = aws.rds.Instance(
         f"{name}-mysql",
         identifier=f"{name}-mysql",
@@ -72,12 +81,14 @@ def build_rds(cfg: ProgramConfig, net: Network, kms_key: aws.kms.Key, client_sg:
         backup_retention_period=max(1, cfg.rds_backup_retention_days),
         backup_window="03:00-04:00",
         copy_tags_to_snapshot=True,
-        skip_final_snapshot=not cfg.production,
-        final_snapshot_identifier=f"{name}-mysql-final" if cfg.production else None,
+        # every deletion leaves a named snapshot (a new suffix per instance: names never collide)
+        skip_final_snapshot=False,
+        final_snapshot_identifier=pulumi.Output.concat(name, "-mysql-final-", snapshot_suffix.result),
+        delete_automated_backups=not cfg.production,
         auto_minor_version_upgrade=True,
         iam_database_authentication_enabled=True,
         apply_immediately=not cfg.production,
-        opts=opts,
+        opts=protected(cfg, opts),
     )
     return rds, master
 
@@ -101,7 +112,7 @@ def build_tables(topology: Topology, cfg: ProgramConfig, kms_key: aws.kms.Key,
             point_in_time_recovery={"enabled": True},
             server_side_encryption={"enabled": True, "kms_key_arn": kms_key.arn},
             deletion_protection_enabled=cfg.production,
-            opts=opts,
+            opts=protected(cfg, opts),
         )
     return tables
 

@@ -61,6 +61,9 @@ def build_cluster(cfg: ProgramConfig, net: Network, kms_key: aws.kms.Key,
     cluster_role = _role(f"{name}-eks-cluster", "eks.amazonaws.com", ["AmazonEKSClusterPolicy"], opts)
     node_role = _role(f"{name}-eks-nodes", "ec2.amazonaws.com", [
         "AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"], opts)
+    # the control plane's log group, managed: its retention is the stack's, and it goes with the stack
+    logs = aws.cloudwatch.LogGroup(f"{name}-eks", name=f"/aws/eks/{name}/cluster",
+                                   retention_in_days=cfg.log_retention_days, opts=opts)
     cluster = aws.eks.Cluster(
         f"{name}-eks",
         name=name,
@@ -78,11 +81,11 @@ def build_cluster(cfg: ProgramConfig, net: Network, kms_key: aws.kms.Key,
         enabled_cluster_log_types=["api", "audit", "authenticator"],
         upgrade_policy={"support_type": "STANDARD"},
         deletion_protection=cfg.production,
-        opts=opts,
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[logs])),
     )
     aws.eks.Addon(f"{name}-vpc-cni", cluster_name=cluster.name, addon_name="vpc-cni",
                   configuration_values=json.dumps({"enableNetworkPolicy": "true"}),
-                  resolve_conflicts_on_update="OVERWRITE", opts=opts)
+                  resolve_conflicts_on_create="OVERWRITE", resolve_conflicts_on_update="OVERWRITE", opts=opts)
     node_group = aws.eks.NodeGroup(
         f"{name}-nodes",
         cluster_name=cluster.name,

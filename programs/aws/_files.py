@@ -16,6 +16,8 @@ import pulumi_aws as aws
 from blueprint.topology import Bucket, Topology, Worker
 from programs.config import ProgramConfig
 
+from ._data import protected
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HANDLER_PACKAGE = "services.file_processor"
 # Lambda sets these itself and rejects a function that configures them
@@ -26,6 +28,16 @@ LAMBDA_RESERVED_ENV = frozenset({
     "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "_HANDLER", "_X_AMZN_TRACE_ID",
 })
 LAMBDA_RUNTIME = "python3.11"
+# what the Lambda runtime itself does for the function: write its logs, send X-Ray segments
+LOG_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"]
+XRAY_ACTIONS = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]  # no resource-level permissions
+
+
+def runtime_policy(log_group_arn: str) -> dict[str, object]:
+    """The function's own needs besides its work: its log group, and X-Ray (tracing is Active)."""
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "Logs", "Effect": "Allow", "Action": LOG_ACTIONS, "Resource": [f"{log_group_arn}:*"]},
+        {"Sid": "Tracing", "Effect": "Allow", "Action": XRAY_ACTIONS, "Resource": ["*"]}]}
 
 
 def handler_files(root: Path = REPO_ROOT, package: str = HANDLER_PACKAGE) -> dict[str, Path]:
@@ -63,7 +75,7 @@ def _bucket(cfg: ProgramConfig, b: Bucket, suffix: pulumi.Input[str], kms_key: a
             opts: pulumi.ResourceOptions) -> aws.s3.Bucket:
     name = f"{cfg.prefix}-{b.name}"
     bucket = aws.s3.Bucket(name, bucket=pulumi.Output.concat(cfg.physical_name(b.name), "-", suffix),
-                           force_destroy=not cfg.production, opts=opts)
+                           force_destroy=not cfg.production, opts=protected(cfg, opts))
     aws.s3.BucketPublicAccessBlock(name, bucket=bucket.id, block_public_acls=True, block_public_policy=True,
                                    ignore_public_acls=True, restrict_public_buckets=True, opts=opts)
     aws.s3.BucketOwnershipControls(name, bucket=bucket.id, rule={"object_ownership": "BucketOwnerEnforced"},
@@ -82,10 +94,11 @@ def _bucket(cfg: ProgramConfig, b: Bucket, suffix: pulumi.Input[str], kms_key: a
     rules += [{"id": f"tier-{p.strip('/')}", "status": "Enabled", "filter": {"prefix": p},
                "transitions": [{"days": 30, "storage_class": "STANDARD_IA"}]} for p in b.prefixes]
     aws.s3.BucketLifecycleConfiguration(name, bucket=bucket.id, rules=rules, opts=opts)
-    if cfg.cors_origin:
-        aws.s3.BucketCorsConfiguration(name, bucket=bucket.id, cors_rules=[{
-            "allowed_methods": ["POST", "GET"], "allowed_origins": [cfg.cors_origin],
-            "allowed_headers": ["*"], "expose_headers": ["ETag"], "max_age_seconds": 3000}], opts=opts)
+    # browsers upload to presigned URLs: the storefront's origin, or any origin until a domain is
+    # set (the bucket stays private: every request still needs a signature)
+    aws.s3.BucketCorsConfiguration(name, bucket=bucket.id, cors_rules=[{
+        "allowed_methods": ["POST", "PUT", "GET"], "allowed_origins": [cfg.cors_origin or "*"],
+        "allowed_headers": ["*"], "expose_headers": ["ETag"], "max_age_seconds": 3000}], opts=opts)
     aws.s3.BucketPolicy(name, bucket=bucket.id, policy=bucket.arn.apply(lambda arn: json.dumps({
         "Version": "2012-10-17", "Statement": [{
             "Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
@@ -100,12 +113,14 @@ def build_files(topology: Topology, cfg: ProgramConfig, suffix: pulumi.Input[str
     buckets = {b.name: _bucket(cfg, b, suffix, kms_key, opts) for b in topology.buckets}
     files = handler_files()
     code_hash = source_hash(files)
-    aws.iam.RolePolicyAttachment(f"{cfg.prefix}-{worker.name}-logs", role=role.name,
-                                 policy_arn="arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
-                                 opts=opts)
+    function_name = cfg.physical_name(worker.name)
+    logs = aws.cloudwatch.LogGroup(f"{cfg.prefix}-{worker.name}", name=f"/aws/lambda/{function_name}",
+                                   retention_in_days=cfg.log_retention_days, opts=opts)
+    runtime = aws.iam.RolePolicy(f"{cfg.prefix}-{worker.name}-runtime", role=role.id,
+                                 policy=logs.arn.apply(lambda arn: json.dumps(runtime_policy(arn))), opts=opts)
     function = aws.lambda_.Function(
         f"{cfg.prefix}-{worker.name}",
-        name=cfg.physical_name(worker.name),
+        name=function_name,
         runtime=LAMBDA_RUNTIME,
         handler=f"{HANDLER_PACKAGE}.handler.handler",
         role=role.arn,
@@ -115,7 +130,8 @@ def build_files(topology: Topology, cfg: ProgramConfig, suffix: pulumi.Input[str
         memory_size=256,
         environment={"variables": {k: v for k, v in env.items() if k not in LAMBDA_RESERVED_ENV}},
         tracing_config={"mode": "Active"},
-        opts=opts,
+        logging_config={"log_format": "Text", "log_group": logs.name},
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[runtime])),
     )
     for b in topology.buckets:
         if b.name not in worker.buckets or not b.notify_queue:

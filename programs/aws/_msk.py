@@ -14,7 +14,7 @@ import pulumi_random as random
 from blueprint.topology import Topology
 from programs.config import ProgramConfig
 
-from ._data import password
+from ._data import password, protected
 from ._network import Network
 
 SCRAM_PORT = 9096
@@ -102,7 +102,7 @@ def build_kafka(cfg: ProgramConfig, net: Network, kms_key: aws.kms.Key, client_s
         configuration_info={"arn": config.arn, "revision": config.latest_revision},
         open_monitoring={"prometheus": {"jmx_exporter": {"enabled_in_broker": True},
                                         "node_exporter": {"enabled_in_broker": True}}},
-        opts=opts,
+        opts=protected(cfg, opts),
     )
     pw = password(f"{name}-kafka-{PLATFORM_KAFKA_USER}", opts)
     scram_secret(f"{name}-kafka-{PLATFORM_KAFKA_USER}", f"{name}-{PLATFORM_KAFKA_USER}", PLATFORM_KAFKA_USER,

@@ -4,7 +4,9 @@ private gateway the HA VPN from GCP attaches to (its routes are propagated to th
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -30,6 +32,14 @@ def subnet_cidrs(vpc_cidr: str, zones: int) -> tuple[list[str], list[str]]:
     return [str(s) for s in subnets[:zones]], [str(s) for s in subnets[zones:2 * zones]]
 
 
+_ZONE_ID = re.compile(r"^[a-z]{2,5}\d-az\d+$")
+
+
+def zone_args(zone: str) -> dict[str, Any]:
+    """A subnet's zone: an AZ ID (``use1-az1``) as ``availability_zone_id``, a name as ``availability_zone``."""
+    return {"availability_zone_id": zone} if _ZONE_ID.match(zone) else {"availability_zone": zone}
+
+
 def build_network(cfg: ProgramConfig, opts: pulumi.ResourceOptions) -> Network:
     if len(cfg.zones) < 2:
         raise ValueError("availability_zones: the platform spans at least two AZs")
@@ -49,7 +59,7 @@ def build_network(cfg: ProgramConfig, opts: pulumi.ResourceOptions) -> Network:
     nats: list[aws.ec2.NatGateway] = []
     for i, az in enumerate(cfg.zones):
         pub = aws.ec2.Subnet(
-            f"{name}-public-{az}", vpc_id=vpc.id, cidr_block=public_cidrs[i], availability_zone=az,
+            f"{name}-public-{az}", vpc_id=vpc.id, cidr_block=public_cidrs[i], **zone_args(az),
             map_public_ip_on_launch=False,
             tags={"Name": f"{name}-public-{az}", "kubernetes.io/role/elb": "1"}, opts=child)
         aws.ec2.RouteTableAssociation(f"{name}-public-{az}", subnet_id=pub.id, route_table_id=public_rt.id,
@@ -62,7 +72,7 @@ def build_network(cfg: ProgramConfig, opts: pulumi.ResourceOptions) -> Network:
                                            subnet_id=pub.id, tags={"Name": f"{name}-nat-{az}"}, opts=child))
         nat = nats[-1]
         priv = aws.ec2.Subnet(
-            f"{name}-private-{az}", vpc_id=vpc.id, cidr_block=private_cidrs[i], availability_zone=az,
+            f"{name}-private-{az}", vpc_id=vpc.id, cidr_block=private_cidrs[i], **zone_args(az),
             map_public_ip_on_launch=False,
             tags={"Name": f"{name}-private-{az}", "kubernetes.io/role/internal-elb": "1"}, opts=child)
         rt = aws.ec2.RouteTable(f"{name}-private-{az}", vpc_id=vpc.id, opts=child)

@@ -6,6 +6,7 @@ Runs after the AWS stage: ``upstream`` holds its resolved outputs (``aws.<output
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -32,7 +33,24 @@ class GcpOutputs:
     kafka_secret: gcp.secretmanager.Secret
 
 
+OFFLINE_PROJECT = "offline-preview"
+
+
+def project(cfg: ProgramConfig) -> str:
+    """``gcp_project``: required, never a default. Pulumi's mock runtime (``ecomctl preview
+    --offline``, the program tests) gets a placeholder, since no GCP call is made there."""
+    if cfg.gcp_project:
+        return cfg.gcp_project
+    from pulumi.runtime.mocks import MockMonitor
+    from pulumi.runtime.settings import get_monitor
+
+    if isinstance(get_monitor(), MockMonitor):
+        return OFFLINE_PROJECT
+    raise ValueError("gcp_project is not set: ecomctl config set gcp_project <project id> --stack <stack>")
+
+
 def build_gcp(cfg: ProgramConfig, upstream: Mapping[str, Any]) -> GcpOutputs:
+    cfg = dataclasses.replace(cfg, gcp_project=project(cfg))
     missing = [k for k in REQUIRED_UPSTREAM if not upstream.get(k)]
     if missing:
         raise ValueError(f"the gcp stage needs the aws stage's outputs first: missing {', '.join(missing)}")
@@ -61,12 +79,14 @@ def gcp_program(cfg: ProgramConfig, upstream: Mapping[str, Any]) -> None:
         "vpn_tunnels": [t.name for t in out.link.tunnels],
         "dataproc_cluster": out.dataproc.cluster.name,
         "dataproc_region": cfg.gcp_region,
-        "dataproc_project": cfg.gcp_project,
+        "dataproc_project": project(cfg),
         "dataproc_service_account": out.dataproc.service_account.email,
         "flink_bucket": out.dataproc.buckets["jobs"].name,
         "flink_job_py": out.dataproc.job_py,
         "flink_job_archive": out.dataproc.job_archive,
         "flink_connector_jar": out.dataproc.connector_jar,
+        "flink_checkpoint_dir": out.dataproc.checkpoint_dir,
+        "flink_version": cfg.dataproc_flink_version,
         "kafka_bootstrap": upstream["aws.msk_bootstrap_brokers_sasl_scram"],
         "kafka_security_protocol": "SASL_SSL",
         "kafka_sasl_mechanism": "SCRAM-SHA-512",

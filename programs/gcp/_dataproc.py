@@ -1,5 +1,7 @@
 """Dataproc with the FLINK component: private nodes under a least-privilege service account,
-buckets (staging, temp, jobs), the PyFlink job and the Kafka connector jar packaged to GCS."""
+buckets (staging, temp, jobs, checkpoints), the PyFlink job and the Kafka connector jar packaged
+to GCS, and an initialisation action that checks the image's Flink version and installs the
+matching PyFlink. The cluster runs a streaming job for ever: no idle deletion unless asked."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from ._network import DATAPROC_TAG, GcpNetwork
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STREAM_DIR = REPO_ROOT / "stream"
 MAVEN = "https://repo1.maven.org/maven2/org/apache/flink/flink-sql-connector-kafka"
+INIT_ACTION = Path(__file__).with_name("dataproc_init.sh")
 
 
 def stream_files(root: Path = REPO_ROOT) -> dict[str, Path]:
@@ -44,6 +47,7 @@ class Dataproc:
     job_py: pulumi.Output[str]
     job_archive: pulumi.Output[str]
     connector_jar: pulumi.Output[str]
+    checkpoint_dir: pulumi.Output[str]
 
 
 def _bucket(cfg: ProgramConfig, role: str, opts: pulumi.ResourceOptions, *, expire_days: int | None = None,
@@ -60,14 +64,15 @@ def build_dataproc(cfg: ProgramConfig, net: GcpNetwork, kafka_secret: gcp.secret
                    opts: pulumi.ResourceOptions) -> Dataproc:
     name = cfg.prefix
     buckets = {"staging": _bucket(cfg, "staging", opts), "temp": _bucket(cfg, "temp", opts, expire_days=7),
-               "jobs": _bucket(cfg, "jobs", opts, versioned=True)}
+               "jobs": _bucket(cfg, "jobs", opts, versioned=True),
+               "checkpoints": _bucket(cfg, "checkpoints", opts)}
     sa = gcp.serviceaccount.Account(f"{name}-dataproc", account_id=f"{cfg.stack}-dataproc"[:30],
                                     display_name=f"{name} Dataproc Flink nodes", opts=opts)
     member = pulumi.Output.concat("serviceAccount:", sa.email)
     for role in ("roles/dataproc.worker", "roles/logging.logWriter", "roles/monitoring.metricWriter"):
         gcp.projects.IAMMember(f"{name}-dataproc-{role.split('/')[1]}", project=cfg.gcp_project, role=role,
                                member=member, opts=opts)
-    for key in ("staging", "temp"):
+    for key in ("staging", "temp", "checkpoints"):
         gcp.storage.BucketIAMMember(f"{name}-dataproc-{key}", bucket=buckets[key].name,
                                     role="roles/storage.objectAdmin", member=member, opts=opts)
     gcp.storage.BucketIAMMember(f"{name}-dataproc-jobs", bucket=buckets["jobs"].name,
@@ -89,6 +94,11 @@ def build_dataproc(cfg: ProgramConfig, net: GcpNetwork, kafka_secret: gcp.secret
         f"{name}-flink-connector", bucket=jobs.name, name=jar_name,
         source=pulumi.RemoteAsset(connector_url(cfg.flink_kafka_connector_version)), opts=opts)
 
+    init = gcp.storage.BucketObject(
+        f"{name}-dataproc-init", bucket=jobs.name, name=f"init/{stream_hash({'init': INIT_ACTION})}/dataproc_init.sh",
+        source=pulumi.FileAsset(str(INIT_ACTION)), opts=opts)
+    checkpoints = pulumi.Output.concat("gs://", buckets["checkpoints"].name, "/flink")
+
     disk: gcp.dataproc.ClusterClusterConfigMasterConfigDiskConfigArgsDict = {
         "boot_disk_type": "pd-balanced", "boot_disk_size_gb": 100}
     cluster_config: gcp.dataproc.ClusterClusterConfigArgsDict = {
@@ -102,18 +112,28 @@ def build_dataproc(cfg: ProgramConfig, net: GcpNetwork, kafka_secret: gcp.secret
             "tags": [DATAPROC_TAG],
             "shielded_instance_config": {"enable_secure_boot": True, "enable_vtpm": True,
                                          "enable_integrity_monitoring": True},
+            "metadata": {"flink-version": cfg.dataproc_flink_version},
         },
+        "initialization_actions": [{"script": pulumi.Output.concat("gs://", init.bucket, "/", init.name),
+                                    "timeout_sec": 900}],
         "master_config": {"num_instances": 1, "machine_type": cfg.dataproc_machine_type, "disk_config": disk},
         "worker_config": {"num_instances": cfg.dataproc_workers, "machine_type": cfg.dataproc_machine_type,
                           "disk_config": disk},
         "software_config": {
             "image_version": cfg.dataproc_image_version,
             "optional_components": ["FLINK"],
-            "override_properties": {"dataproc:dataproc.logging.stackdriver.enable": "true"},
+            "override_properties": {
+                "dataproc:dataproc.logging.stackdriver.enable": "true",
+                # durable state: checkpoints and savepoints outlive any node
+                "flink:state.checkpoints.dir": pulumi.Output.concat(checkpoints, "/checkpoints"),
+                "flink:state.savepoints.dir": pulumi.Output.concat(checkpoints, "/savepoints"),
+            },
         },
         "endpoint_config": {"enable_http_port_access": False},
-        "lifecycle_config": None if cfg.production else {
-            "idle_delete_ttl": f"{cfg.dataproc_idle_delete_ttl_s}s"},
+        # the streaming job never ends, so "idle" would never be true of a working cluster; an idle
+        # TTL is only for an operator who asks for one on a non-production stack
+        "lifecycle_config": {"idle_delete_ttl": f"{cfg.dataproc_idle_delete_ttl_s}s"}
+        if cfg.dataproc_idle_delete_ttl_s > 0 and not cfg.production else None,
     }
     cluster = gcp.dataproc.Cluster(
         f"{name}-flink", name=f"{name}-flink"[:51], region=cfg.gcp_region, project=cfg.gcp_project,
@@ -123,4 +143,4 @@ def build_dataproc(cfg: ProgramConfig, net: GcpNetwork, kafka_secret: gcp.secret
     def gs(obj: gcp.storage.BucketObject) -> pulumi.Output[str]:
         return pulumi.Output.concat("gs://", obj.bucket, "/", obj.name)
 
-    return Dataproc(cluster, sa, buckets, gs(job), gs(archive), gs(jar))
+    return Dataproc(cluster, sa, buckets, gs(job), gs(archive), gs(jar), checkpoints)

@@ -37,8 +37,8 @@ def service_policy(service: Service, topology: Topology, values: ManifestValues)
         "from": [{"namespaceSelector": {"matchLabels": {
             "kubernetes.io/metadata.name": values.monitoring_namespace}}}],
         "ports": [_tcp(service.port)]}]
-    if service.public:
-        ingress.append({"from": [{"ipBlock": {"cidr": _ANYWHERE}}], "ports": [_tcp(service.port)]})
+    if service.public:  # the internet reaches it through the ALB, whose addresses are in the VPC
+        ingress.append({"from": [{"ipBlock": {"cidr": values.vpc_cidr}}], "ports": [_tcp(service.port)]})
     callers = [s.name for s in topology.services if service.name in s.upstreams]
     if callers:
         ingress.append({"from": [{"podSelector": {"matchLabels": labels(c)}} for c in callers],

@@ -40,6 +40,10 @@ def platform_objects(topology: Topology, values: ManifestValues) -> list[dict[st
 
 
 def argocd_application(topology: Topology, values: ManifestValues) -> dict[str, Any]:
+    """The Application syncing ``platform_objects`` from git (only when Argo CD owns them)."""
+    if not values.gitops_repo_url:
+        raise ValueError("gitops_repo_url: Argo CD owns the workloads (gitops_owner=argocd) but no "
+                         "repository is set")
     return {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Application",
@@ -71,19 +75,40 @@ def admin_entry(name: str, namespace: str, selector: dict[str, str], target_port
 
 
 def admin_entries(values: ManifestValues) -> list[dict[str, Any]]:
+    """Grafana's entry, and Argo CD's when Argo CD is installed (``gitops_owner=argocd``)."""
     grafana = {"app.kubernetes.io/name": "grafana", "app.kubernetes.io/instance": values.monitoring_release}
-    argocd = {"app.kubernetes.io/name": "argocd-server"}
-    return [admin_entry("grafana", values.monitoring_namespace, grafana, 3000, 80, values),
-            admin_entry("argocd", values.argocd_namespace, argocd, 8080, 443, values)]
+    entries = [admin_entry("grafana", values.monitoring_namespace, grafana, 3000, 80, values)]
+    if values.gitops_owner == "argocd":
+        argocd = {"app.kubernetes.io/name": "argocd-server"}
+        entries.append(admin_entry("argocd", values.argocd_namespace, argocd, 8080, 443, values))
+    return entries
 
 
-def mysql_bootstrap_sql(databases: dict[str, str]) -> str:
-    """SQL creating one schema and one user per database (``databases``: name -> user)."""
+def sql_string(value: str) -> str:
+    """``value`` as a MySQL/MariaDB string literal (default SQL mode: backslash escapes on)."""
+    if "\0" in value:
+        raise ValueError("a NUL character cannot be part of a MySQL string literal")
+    return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _identifier(name: str) -> str:
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"{name!r} is not a plain MySQL identifier")
+    return name
+
+
+def mysql_bootstrap_sql(users: dict[str, tuple[str, str]]) -> str:
+    """SQL creating one schema and one user per database (``users``: database -> (user, password)).
+
+    The password is a literal (``IDENTIFIED BY`` accepts nothing else); rerunning the script
+    resets each password to the given one.
+    """
     lines = []
-    for db, user in sorted(databases.items()):
+    for db, (user, password) in sorted(users.items()):
+        db, user, secret = _identifier(db), _identifier(user), sql_string(password)
         lines += [f"CREATE DATABASE IF NOT EXISTS `{db}`;",
-                  f"CREATE USER IF NOT EXISTS '{user}'@'%' IDENTIFIED BY @pw_{db};",
-                  f"ALTER USER '{user}'@'%' IDENTIFIED BY @pw_{db};",
+                  f"CREATE USER IF NOT EXISTS '{user}'@'%' IDENTIFIED BY {secret};",
+                  f"ALTER USER '{user}'@'%' IDENTIFIED BY {secret};",
                   f"GRANT ALL PRIVILEGES ON `{db}`.* TO '{user}'@'%';"]
     return "\n".join(lines) + "\n"
 

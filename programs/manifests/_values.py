@@ -31,7 +31,9 @@ class ManifestValues:
     vpc_cidr: str = "10.40.0.0/16"
     role_arns: Mapping[str, str] = field(default_factory=dict)  # service name -> IRSA role ARN
     admin_cidrs: tuple[str, ...] = ()
-    gitops_repo_url: str = "https://github.com/example/ecomctl.git"
+    public_certificate_arn: str = ""  # ACM: HTTPS on the storefront's ALB, HTTP redirected
+    gitops_owner: str = "pulumi"  # "pulumi" applies the workloads; "argocd" syncs them from git
+    gitops_repo_url: str = ""
     gitops_revision: str = "main"
     gitops_path: str = "deploy/k8s"
 
@@ -47,6 +49,8 @@ class ManifestValues:
             vpc_cidr=str(aws_outputs.get("vpc_cidr") or cfg.vpc_cidr),
             role_arns=dict(aws_outputs.get("service_role_arns") or {}),
             admin_cidrs=cfg.admin_cidrs,
+            public_certificate_arn=cfg.public_certificate_arn,
+            gitops_owner=cfg.gitops_owner,
             gitops_repo_url=cfg.gitops_repo_url,
             gitops_revision=cfg.gitops_revision,
             gitops_path=cfg.gitops_path,

@@ -1,7 +1,12 @@
-"""Per-service workload objects: ServiceAccount, Deployment, Service, HPA, PodDisruptionBudget."""
+"""Per-service workload objects: ServiceAccount, Deployment, Service, HPA, PodDisruptionBudget, and
+the public service's Ingress (an ALB run by the AWS Load Balancer Controller).
+
+A Deployment sets no ``replicas``: its HPA owns the count (``minReplicas`` on creation), so an
+apply never resets what the autoscaler chose."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from blueprint.topology import Service, Topology
@@ -58,7 +63,6 @@ def deployment(service: Service, topology: Topology, values: ManifestValues) -> 
         "kind": "Deployment",
         "metadata": meta(service.name, values.namespace, labels(service.name)),
         "spec": {
-            "replicas": service.replicas,
             "revisionHistoryLimit": 3,
             "selector": {"matchLabels": labels(service.name)},
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
@@ -92,19 +96,42 @@ def cluster_service(service: Service, values: ManifestValues) -> dict[str, Any]:
     }
 
 
+INGRESS_CLASS = "alb"
+NOT_PUBLIC_PATHS = ("/metrics",)  # served to Prometheus inside the cluster, never through the ALB
+_BLOCKED_ACTION = "not-public"
+
+
 def public_entry(service: Service, values: ManifestValues) -> dict[str, Any]:
-    """The gateway's internet-facing Network Load Balancer (port 80 -> the gateway's port)."""
-    metadata = meta(f"{service.name}-public", values.namespace, labels(service.name))
-    metadata["annotations"] = {
-        "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
-        "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": "true",
+    """The public service's internet-facing ALB: HTTP on 80, or with ``public_certificate_arn``
+    HTTPS on 443 and 80 redirected to it; ``NOT_PUBLIC_PATHS`` answer 404 at the ALB."""
+    tls = bool(values.public_certificate_arn)
+    annotations = {
+        "alb.ingress.kubernetes.io/scheme": "internet-facing",
+        "alb.ingress.kubernetes.io/target-type": "ip",
+        "alb.ingress.kubernetes.io/healthcheck-path": "/ready",
+        "alb.ingress.kubernetes.io/listen-ports": json.dumps([{"HTTP": 80}, {"HTTPS": 443}] if tls else [{"HTTP": 80}]),
+        f"alb.ingress.kubernetes.io/actions.{_BLOCKED_ACTION}": json.dumps({
+            "type": "fixed-response", "fixedResponseConfig": {
+                "contentType": "application/problem+json", "statusCode": "404",
+                "messageBody": '{"title":"Not Found","status":404}'}}),
     }
+    if tls:
+        annotations.update({
+            "alb.ingress.kubernetes.io/certificate-arn": values.public_certificate_arn,
+            "alb.ingress.kubernetes.io/ssl-redirect": "443",
+            "alb.ingress.kubernetes.io/ssl-policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+        })
+    metadata = meta(f"{service.name}-public", values.namespace, labels(service.name))
+    metadata["annotations"] = annotations
+    blocked = [{"path": p, "pathType": "Prefix", "backend": {"service": {
+        "name": _BLOCKED_ACTION, "port": {"name": "use-annotation"}}}} for p in NOT_PUBLIC_PATHS]
+    forward = {"path": "/", "pathType": "Prefix", "backend": {"service": {
+        "name": service.name, "port": {"name": "http"}}}}
     return {
-        "apiVersion": "v1",
-        "kind": "Service",
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
         "metadata": metadata,
-        "spec": {"type": "LoadBalancer", "selector": labels(service.name), "externalTrafficPolicy": "Local",
-                 "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}]},
+        "spec": {"ingressClassName": INGRESS_CLASS, "rules": [{"http": {"paths": [*blocked, forward]}}]},
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -19,6 +20,10 @@ from services.kit.settings import Env, env_int, env_str, redact
 log = logging.getLogger("services.kit.mysql")
 
 MIGRATIONS_TABLE = "schema_migrations"
+TLS_MODES = ("", "required", "verify")
+"""``MYSQL_TLS``: "" plain TCP (the local stack), "required" encrypted without checking the
+server's certificate, "verify" encrypted with the certificate checked against ``MYSQL_TLS_CA``
+(or the system store) and the host name (the cloud stack, RDS)."""
 _LOCK_TIMEOUT_S = 30
 
 
@@ -31,6 +36,8 @@ class MysqlSettings:
     database: str
     pool_size: int = 10
     connect_timeout_s: int = 3
+    tls: str = ""
+    tls_ca: str = ""
 
     @classmethod
     def from_env(cls, environ: Env | None = None, *, database: str, pool_size: int = 10) -> MysqlSettings:
@@ -42,16 +49,34 @@ class MysqlSettings:
             password=env_str("MYSQL_PASSWORD", "", environ),
             database=env_str("MYSQL_DATABASE", database, environ),
             pool_size=pool_size,
+            tls=env_str("MYSQL_TLS", "", environ).strip().lower(),
+            tls_ca=env_str("MYSQL_TLS_CA", "", environ),
         )
+
+    def __post_init__(self) -> None:
+        if self.tls not in TLS_MODES:
+            raise ValueError(f"MYSQL_TLS={self.tls!r}: one of 'required', 'verify' or empty")
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """The TLS context the connections use, or None for plain TCP."""
+        if not self.tls:
+            return None
+        context = ssl.create_default_context(cafile=self.tls_ca or None)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        if self.tls == "required":
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        return context
 
     def __repr__(self) -> str:
         return (f"MysqlSettings(host={self.host!r}, port={self.port}, user={self.user!r}, "
-                f"password={redact(self.password)!r}, database={self.database!r})")
+                f"password={redact(self.password)!r}, database={self.database!r}, tls={self.tls!r})")
 
 
 async def create_pool(settings: MysqlSettings, wait_s: float = 30.0) -> Pool:
     """A pool with one live connection, retrying for ``wait_s`` while the server is not up yet."""
     deadline = asyncio.get_running_loop().time() + wait_s
+    context = settings.ssl_context()
     while True:
         try:
             pool: Pool = await asyncmy.create_pool(
@@ -59,6 +84,7 @@ async def create_pool(settings: MysqlSettings, wait_s: float = 30.0) -> Pool:
                 host=settings.host, port=settings.port, user=settings.user,
                 password=settings.password, database=settings.database,
                 connect_timeout=settings.connect_timeout_s, autocommit=False, charset="utf8mb4",
+                ssl=context,
             )
             return pool
         except Exception as exc:

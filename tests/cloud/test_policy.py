@@ -35,9 +35,11 @@ def container(**overrides: Any) -> dict[str, Any]:
     return {k: v for k, v in base.items() if v is not None}
 
 
-def deployment(name: str = "orders", **overrides: Any) -> Resource:
-    return res(DEPLOY, name, metadata={"name": name, "namespace": "ecomctl"},
-               spec={"replicas": 2, "template": {"spec": {"containers": [container(**overrides)]}}})
+def deployment(name: str = "orders", replicas: int | None = None, **overrides: Any) -> Resource:
+    spec: dict[str, Any] = {"template": {"spec": {"containers": [container(**overrides)]}}}
+    if replicas is not None:
+        spec["replicas"] = replicas
+    return res(DEPLOY, name, metadata={"name": name, "namespace": "ecomctl"}, spec=spec)
 
 
 def hpa(target: str = "orders") -> Resource:
@@ -168,6 +170,9 @@ VIOLATIONS: dict[str, list[tuple[str, Resource | None, str]]] = {
         ("orders", deployment(resources={"requests": {"memory": "128Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}}),
          "without a CPU request"),
     ],
+    "hpa-owns-replicas": [
+        ("orders", deployment(replicas=2), "while an HPA owns the replica count"),
+    ],
     "backups-enabled": [
         ("mysql", res(AWS_RDS, "mysql", storageEncrypted=True, backupRetentionPeriod=0), "automated backups are off"),
         ("products", res("aws:dynamodb/table:Table", "products"), "point-in-time recovery"),
@@ -193,6 +198,39 @@ def test_rule_fires_on_a_violating_configuration(rule: str, name: str, bad: Reso
     assert any(words in v.message for v in found), [v.message for v in found]
     if bad is not None:
         assert any(v.resource == f"{bad.type} {bad.name}" or v.resource.endswith(bad.name) for v in found)
+
+
+def test_a_workload_no_hpa_scales_may_set_replicas() -> None:
+    assert evaluate([*compliant(), deployment("worker", replicas=3)]) == []
+
+
+def test_xray_may_name_every_resource_but_other_writes_may_not() -> None:
+    tracing = res("aws:iam/rolePolicy:RolePolicy", "fn", policy=json.dumps({"Statement": [
+        {"Effect": "Allow", "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource": ["*"]}]}))
+    assert evaluate([*compliant(), tracing]) == []
+    mixed = res("aws:iam/rolePolicy:RolePolicy", "fn", policy=json.dumps({"Statement": [
+        {"Effect": "Allow", "Action": ["xray:PutTraceSegments", "logs:PutLogEvents"], "Resource": ["*"]}]}))
+    assert rules_fired([*compliant(), mixed]) == {"least-privilege-iam"}
+
+
+def _step(op: str, resource: Resource) -> dict[str, Any]:
+    urn = f"urn:pulumi:dev::ecomctl-aws::{resource.type}::{resource.name}"
+    return {"op": op, "urn": urn, "newState": {"urn": urn, "type": resource.type, "custom": True,
+                                               "inputs": dict(resource.inputs)}}
+
+
+def test_a_real_previews_plan_is_judged_by_the_same_rules() -> None:
+    """``pulumi preview --json``: steps with each resource's new state; deletions leave nothing."""
+    from ecomctl.cloud.policy import UNKNOWN, evaluate_preview
+
+    good = {"steps": [_step("create" if i % 2 else "same", r) for i, r in enumerate(compliant())]}
+    assert evaluate_preview(good) == []
+    open_db = res(AWS_RDS, "mysql", storageEncrypted=True, publiclyAccessible=True, backupRetentionPeriod=7,
+                  endpoint=UNKNOWN)
+    bad = {"steps": [*good["steps"], _step("update", open_db)]}
+    assert {v.rule for v in evaluate_preview(bad)} == {"no-world-open-ingress"}
+    gone = {"steps": [*good["steps"], _step("delete", open_db)]}
+    assert evaluate_preview(gone) == []
 
 
 def test_a_web_port_open_to_the_world_is_allowed_but_a_range_is_not() -> None:

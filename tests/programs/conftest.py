@@ -37,7 +37,9 @@ def fx_dev_cfg() -> ProgramConfig:
 @pytest.fixture(name="prod_cfg", scope="session")
 def fx_prod_cfg() -> ProgramConfig:
     return ProgramConfig.for_stack("prod", storefront_domain="shop.example.com", image_tag="3f2a9c1",
-                                   admin_cidrs=("198.51.100.0/24",))
+                                   admin_cidrs=("198.51.100.0/24",), gitops_owner="argocd",
+                                   gitops_repo_url="https://git.example/shop-deploy.git", gcp_project="shop-4711",
+                                   public_certificate_arn="arn:aws:acm:us-east-1:123456789012:certificate/0b6e")
 
 
 @pytest.fixture(name="dev", scope="session")

@@ -37,6 +37,7 @@ class Rec:
     inputs: dict[str, Any]  # plain (see ``plain``)
     provider: str | None
     secrets: set[str]  # input paths that arrived as secrets
+    protect: bool = False  # the resource option (recorded by a stack transformation)
 
 
 @dataclass
@@ -44,7 +45,7 @@ class Run:
     resources: list[Rec]
     exports: dict[str, Any]
     secret_exports: set[str]
-    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    calls: list[tuple[str, dict[str, Any], str]] = field(default_factory=list)  # token, args, provider
 
     def of_type(self, token: str) -> list[Rec]:
         return [r for r in self.resources if r.type == token]
@@ -63,15 +64,17 @@ class Run:
 class RecordingMocks(pulumi.runtime.Mocks):
     def __init__(self) -> None:
         self.resources: list[Rec] = []
-        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.calls: list[tuple[str, dict[str, Any], str]] = []
+        self.protected: set[str] = set()
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
         raw = dict(args.inputs)
-        self.resources.append(Rec(args.typ, args.name, plain(raw), args.provider, secret_paths(raw)))
+        self.resources.append(Rec(args.typ, args.name, plain(raw), args.provider, secret_paths(raw),
+                                  f"{args.typ}::{args.name}" in self.protected))
         return mock_id(args.name), mock_state(args.typ, args.name, raw)
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> Any:  # a bare dict: "no failures"
-        self.calls.append((args.token, dict(args.args)))
+        self.calls.append((args.token, dict(args.args), args.provider))
         return invoke(args.token, args.args)
 
 
@@ -97,8 +100,13 @@ def run(program: Callable[[], None], project: str = "ecomctl-test", stack: str =
             if await out.is_secret():
                 secret.add(key)
 
+    def record_protect(args: pulumi.ResourceTransformationArgs) -> None:
+        if args.opts is not None and args.opts.protect:
+            mocks.protected.add(f"{args.type_}::{args.name}")
+
     @pulumi.runtime.test
     def body() -> Any:
+        pulumi.runtime.register_stack_transformation(record_protect)
         program()
         return pulumi.Output.from_input(collect())
 

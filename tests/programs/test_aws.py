@@ -23,8 +23,10 @@ def test_vpc_spans_two_azs_with_public_private_subnets_and_nat(dev: dict[str, Ru
     subnets = aws.of_type("aws:ec2/subnet:Subnet")
     private = [s for s in subnets if "-private-" in s.name]
     public = [s for s in subnets if "-public-" in s.name]
-    assert {s.inputs["availabilityZone"] for s in private} == set(dev_cfg.zones)
-    assert {s.inputs["availabilityZone"] for s in public} == set(dev_cfg.zones)
+    # AZ IDs: the same physical zones in every account (names are shuffled per account)
+    assert {s.inputs["availabilityZoneId"] for s in private} == set(dev_cfg.zones) == {"use1-az1", "use1-az2"}
+    assert {s.inputs["availabilityZoneId"] for s in public} == set(dev_cfg.zones)
+    assert not any("availabilityZone" in s.inputs for s in subnets)
     assert len(dev_cfg.zones) >= 2
     assert all(s.inputs["mapPublicIpOnLaunch"] is False for s in subnets)
     routes = aws.of_type("aws:ec2/route:Route")
@@ -87,6 +89,10 @@ def test_rds_private_encrypted_backed_up_with_a_secret_password(dev: dict[str, R
     params = aws.one("aws:rds/parameterGroup:ParameterGroup")
     assert rds.inputs["parameterGroupName"] == params.name  # the mock names it after the resource
     assert {"name": "character_set_server", "value": "utf8mb4"} in params.inputs["parameters"]
+    assert {"name": "require_secure_transport", "value": "1"} in params.inputs["parameters"]
+    # every deletion leaves a named final snapshot, even outside production
+    assert rds.inputs["skipFinalSnapshot"] is False
+    assert rds.inputs["finalSnapshotIdentifier"].startswith("ecomctl-dev-mysql-final-")
     _no_open_ingress(aws)
 
 
@@ -99,6 +105,38 @@ def test_production_rds_is_multi_az_and_protected(prod: dict[str, Run]) -> None:
     assert aws.one("aws:eks/cluster:Cluster").inputs["deletionProtection"] is True
     assert all(r.inputs["forceDelete"] is False for r in aws.of_type("aws:ecr/repository:Repository"))
     assert aws.one("aws:s3/bucket:Bucket").inputs["forceDestroy"] is False
+
+
+DATA_STORES = ("aws:rds/instance:Instance", "aws:dynamodb/table:Table", "aws:s3/bucket:Bucket",
+               "aws:msk/cluster:Cluster")
+
+
+def test_production_data_stores_are_protected_in_pulumi(prod: dict[str, Run], dev: dict[str, Run]) -> None:
+    stores = [r for r in prod["aws"].resources if r.type in DATA_STORES]
+    assert {r.type for r in stores} == set(DATA_STORES)
+    assert [r.name for r in stores if not r.protect] == []  # `pulumi destroy` refuses them
+    assert [r.name for r in dev["aws"].resources if r.protect] == []  # a dev stack comes down whole
+
+
+def test_protection_is_the_operators_choice() -> None:
+    cfg = ProgramConfig.for_stack("ci", image_tag="abc123", protect_data_stores="always")
+    aws = run(lambda: stage("aws").program(cfg, {}))
+    assert {r.type for r in aws.resources if r.protect} == set(DATA_STORES)
+    with pytest.raises(ValueError, match="protect_data_stores"):
+        _ = ProgramConfig.for_stack("ci", protect_data_stores="sometimes").protect
+
+
+def test_log_groups_are_managed_with_the_stacks_retention(dev: dict[str, Run], dev_cfg: ProgramConfig) -> None:
+    aws = dev["aws"]
+    groups = {g.inputs["name"]: g.inputs for g in aws.of_type("aws:cloudwatch/logGroup:LogGroup")}
+    function = aws.one("aws:lambda/function:Function").inputs
+    cluster = aws.one("aws:eks/cluster:Cluster").inputs
+    # the names AWS writes to: a service would otherwise create them itself, unmanaged and kept for ever
+    assert f"/aws/lambda/{function['name']}" in groups and function["loggingConfig"]["logGroup"] in groups
+    assert cluster["enabledClusterLogTypes"] and f"/aws/eks/{cluster['name']}/cluster" in groups
+    assert {g["retentionInDays"] for g in groups.values()} == {dev_cfg.log_retention_days}
+    attachments = [a.inputs["policyArn"] for a in aws.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")]
+    assert not any("AWSLambdaBasicExecutionRole" in a for a in attachments)  # it may create any log group
 
 
 def test_dynamodb_tables_match_topology_with_pitr_and_kms(dev: dict[str, Run]) -> None:
@@ -143,15 +181,16 @@ def test_bucket_private_encrypted_lifecycle_and_cors_for_the_storefront_only(dev
     rules = aws.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs["rules"]
     assert any("abortIncompleteMultipartUpload" in r for r in rules)
     (cors,) = aws.one("aws:s3/bucketCorsConfiguration:BucketCorsConfiguration").inputs["corsRules"]
-    assert cors["allowedOrigins"] == ["https://shop.example.com"]
+    assert cors["allowedOrigins"] == ["https://shop.example.com"] and "POST" in cors["allowedMethods"]
     policy = json.loads(aws.one("aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
     assert policy["Statement"][0]["Effect"] == "Deny"  # plain-HTTP access denied
 
 
-def test_no_cors_without_a_storefront_origin() -> None:
+def test_browser_uploads_work_without_a_storefront_domain() -> None:
     bare = ProgramConfig.for_stack("ci", image_tag="abc123")
     aws = run(lambda: stage("aws").program(bare, {}))
-    assert aws.of_type("aws:s3/bucketCorsConfiguration:BucketCorsConfiguration") == []
+    (cors,) = aws.one("aws:s3/bucketCorsConfiguration:BucketCorsConfiguration").inputs["corsRules"]
+    assert cors["allowedOrigins"] == ["*"] and {"POST", "PUT"} <= set(cors["allowedMethods"])
 
 
 def _handler_hash() -> tuple[str, set[str]]:
@@ -193,6 +232,36 @@ def test_sns_topic_and_subscriber_queue(dev: dict[str, Run]) -> None:
     assert queues == {"ecomctl-dev-notification-deliveries"}  # the upload queue is the Lambda's, locally only
     sub = aws.one("aws:sns/topicSubscription:TopicSubscription").inputs
     assert sub["protocol"] == "sqs"
+
+
+def test_ecr_login_uses_the_stacks_provider(dev: dict[str, Run]) -> None:
+    aws = dev["aws"]
+    logins = [c for c in aws.calls if c[0] == "aws:ecr/getAuthorizationToken:getAuthorizationToken"]
+    assert len(logins) == len(TOPOLOGY.services)
+    assert all(c[2] and "ecomctl-dev-aws" in c[2] for c in logins), [c[2] for c in logins]
+
+
+def test_vpc_cni_takes_over_the_default_add_on(dev: dict[str, Run]) -> None:
+    cni = dev["aws"].one("aws:eks/addon:Addon", "vpc-cni").inputs
+    assert cni["resolveConflictsOnCreate"] == "OVERWRITE" and cni["resolveConflictsOnUpdate"] == "OVERWRITE"
+
+
+def test_default_image_tag_follows_the_images_inputs(tmp_path: Path) -> None:
+    from programs.aws import _images
+
+    cfg = ProgramConfig.for_stack("ci")
+    assert cfg.image_tag == "" and _images.image_tag(cfg) == _images.content_tag()
+    for rel in _images.image_inputs():
+        target = tmp_path / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes((REPO / rel).read_bytes())
+    before = _images.content_tag(tmp_path)
+    assert before == _images.content_tag()  # the same inputs, the same tag: nothing is rebuilt
+    (tmp_path / "services" / "kit" / "mysql.py").write_text("# changed\n")
+    assert _images.content_tag(tmp_path) != before  # a changed tree, a new tag: an immutable repo accepts it
+    aws = run(lambda: stage("aws").program(cfg, {}))
+    tags = {t.rsplit(":", 1)[1] for i in aws.of_type("docker-build:index:Image") for t in i.inputs["tags"]}
+    assert tags == {before} and aws.exports["image_tag"] == before
 
 
 def test_ecr_immutable_scanned_and_images_pushed_with_the_config_tag(dev: dict[str, Run]) -> None:
@@ -240,8 +309,9 @@ def test_the_service_image_installs_every_third_party_module_the_services_import
     import re
     import sys
 
-    dockerfile = (REPO / "programs" / "docker" / "service.Dockerfile").read_text()
-    installed = set(re.search(r"-c main\.txt \\\n\s+([^\n]+)", dockerfile).group(1).split())  # type: ignore[union-attr]
+    from tests.programs.service_image import requirements
+
+    installed = set(requirements())
     module_of = {"pyjwt": "jwt", "argon2-cffi": "argon2", "prometheus-client": "prometheus_client"}
     modules = {module_of.get(p, p.replace("-", "_")) for p in installed}
     imported = set()

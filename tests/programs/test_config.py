@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import subprocess
+import sys
 
 import pulumi
 import pytest
@@ -21,9 +23,29 @@ def test_every_field_is_documented_once() -> None:
     assert not any(k.secret for k in CONFIG_KEYS)  # passwords are generated, never configured
 
 
-def test_zones_default_to_the_region() -> None:
-    assert ProgramConfig.for_stack("dev", aws_region="eu-west-1").zones == ("eu-west-1a", "eu-west-1b")
+def test_zones_default_to_az_ids_of_the_region() -> None:
+    assert ProgramConfig.for_stack("dev", aws_region="eu-west-1").zones == ("euw1-az1", "euw1-az2")
     assert ProgramConfig.for_stack("dev", availability_zones=("x1", "x2", "x3")).zones == ("x1", "x2", "x3")
+    with pytest.raises(ValueError, match="availability_zones"):
+        _ = ProgramConfig.for_stack("dev", aws_region="ap-south-2").zones  # no silent guess
+
+
+@pytest.mark.parametrize("name", ["", "x", "Prod", "my_stack", "-dev", "dev-", "a" * 21, "dev stack", "dev/x"])
+def test_stack_names_that_cannot_prefix_cloud_names_are_refused(name: str) -> None:
+    with pytest.raises(ValueError, match="stack name"):
+        ProgramConfig.for_stack(name)
+
+
+def test_the_gcp_project_has_no_default() -> None:
+    from programs.gcp import project
+
+    assert ProgramConfig.for_stack("dev").gcp_project == ""
+    assert project(ProgramConfig.for_stack("dev", gcp_project="shop-4711")) == "shop-4711"
+    # a fresh interpreter, as the engine runs the program: no mock runtime, no default
+    real = subprocess.run([sys.executable, "-c", "from programs.config import ProgramConfig\n"
+                           "from programs.gcp import project\nproject(ProgramConfig.for_stack('dev'))"],
+                          capture_output=True, text=True, timeout=300)
+    assert real.returncode != 0 and "gcp_project is not set" in real.stderr
 
 
 def test_production_follows_the_stack_name() -> None:
@@ -50,7 +72,7 @@ def test_from_pulumi_config_reads_the_ecomctl_namespace() -> None:
         pulumi.runtime.set_all_config({})
     assert cfg.stack == "staging" and cfg.node_max == 9 and cfg.production is True
     assert cfg.availability_zones == ("eu-west-1a", "eu-west-1b", "eu-west-1c")
-    assert cfg.node_min == ProgramConfig.for_stack("x").node_min
+    assert cfg.node_min == ProgramConfig.for_stack("xy").node_min
 
 
 def test_stage_order() -> None:

@@ -8,7 +8,8 @@ import pytest
 
 from programs.config import ProgramConfig
 from programs.gcp._dataproc import connector_url
-from tests.programs.harness import Run
+from programs.platform import stage
+from tests.programs.harness import Run, run
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -36,13 +37,40 @@ def test_dataproc_flink_private_least_privilege(dev: dict[str, Run], dev_cfg: Pr
     roles = {m.inputs["role"] for m in gcp.of_type("gcp:projects/iAMMember:IAMMember")}
     assert roles == {"roles/dataproc.worker", "roles/logging.logWriter", "roles/monitoring.metricWriter"}
     assert not any("admin" in r or "editor" in r or "owner" in r for r in roles)
-    assert config["lifecycleConfig"]["idleDeleteTtl"] == f"{dev_cfg.dataproc_idle_delete_ttl_s}s"
     assert config["endpointConfig"]["enableHttpPortAccess"] is False
 
 
-def test_production_dataproc_has_no_idle_delete(prod: dict[str, Run]) -> None:
-    config = prod["gcp"].one("gcp:dataproc/cluster:Cluster").inputs["clusterConfig"]
-    assert "lifecycleConfig" not in config
+def test_the_streaming_cluster_is_never_deleted_for_idleness(dev: dict[str, Run], prod: dict[str, Run]) -> None:
+    for run_ in (dev, prod):
+        assert "lifecycleConfig" not in run_["gcp"].one("gcp:dataproc/cluster:Cluster").inputs["clusterConfig"]
+    asked = ProgramConfig.for_stack("ci", image_tag="abc", dataproc_idle_delete_ttl_s=7200)
+    upstream = {f"aws.{k}": v for k, v in dev["aws"].exports.items()}
+    gcp = run(lambda: stage("gcp").program(asked, upstream))
+    config = gcp.one("gcp:dataproc/cluster:Cluster").inputs["clusterConfig"]
+    assert config["lifecycleConfig"] == {"idleDeleteTtl": "7200s"}  # only when the operator asks
+
+
+def test_flink_checkpoints_go_to_a_bucket(dev: dict[str, Run]) -> None:
+    gcp = dev["gcp"]
+    config = gcp.one("gcp:dataproc/cluster:Cluster").inputs["clusterConfig"]
+    props = config["softwareConfig"]["overrideProperties"]
+    bucket = gcp.one("gcp:storage/bucket:Bucket", "-checkpoints").inputs["name"]
+    assert props["flink:state.checkpoints.dir"] == f"gs://{bucket}/flink/checkpoints"
+    assert props["flink:state.savepoints.dir"] == f"gs://{bucket}/flink/savepoints"
+    assert gcp.exports["flink_checkpoint_dir"] == f"gs://{bucket}/flink"
+    writers = {m.inputs["bucket"] for m in gcp.of_type("gcp:storage/bucketIAMMember:BucketIAMMember")
+               if m.inputs["role"] == "roles/storage.objectAdmin"}
+    assert bucket in writers  # the nodes' service account may write the checkpoints
+
+
+def test_the_init_action_pins_flink_and_installs_pyflink(dev: dict[str, Run], dev_cfg: ProgramConfig) -> None:
+    gcp = dev["gcp"]
+    config = gcp.one("gcp:dataproc/cluster:Cluster").inputs["clusterConfig"]
+    (action,) = config["initializationActions"]
+    init = gcp.one("gcp:storage/bucketObject:BucketObject", "dataproc-init")
+    assert action["script"] == f"gs://{init.inputs['bucket']}/{init.inputs['name']}"
+    assert config["gceClusterConfig"]["metadata"] == {"flink-version": dev_cfg.dataproc_flink_version}
+    assert gcp.exports["flink_version"] == dev_cfg.dataproc_flink_version
 
 
 def test_buckets_private_and_job_packaged(dev: dict[str, Run], dev_cfg: ProgramConfig) -> None:

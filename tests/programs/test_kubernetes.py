@@ -9,7 +9,7 @@ import pytest
 
 from blueprint.topology import TOPOLOGY
 from programs.config import ProgramConfig
-from tests.programs.harness import Rec, Run
+from tests.programs.harness import Rec, Run, run
 from tests.programs.k8s_schema import validate
 
 _NOT_OBJECTS = ("pulumi:providers:kubernetes", "kubernetes:helm.sh/v3:Release")
@@ -20,12 +20,22 @@ def k8s_objects(run: Run) -> list[tuple[Rec, dict[str, Any]]]:
             if r.type.startswith("kubernetes:") and r.type not in _NOT_OBJECTS]
 
 
-def test_every_object_the_program_creates_validates(dev: dict[str, Run], dev_cfg: ProgramConfig) -> None:
-    objects = k8s_objects(dev["k8s"])
+def test_every_object_the_program_creates_validates(dev: dict[str, Run], prod: dict[str, Run],
+                                                    dev_cfg: ProgramConfig) -> None:
+    objects = k8s_objects(dev["k8s"]) + k8s_objects(prod["k8s"])
     assert len(objects) > 50
     for rec, obj in objects:
         assert rec.type.rsplit(":", 1)[1] == obj["kind"]
         validate(obj, dev_cfg.kubernetes_version)
+
+
+def test_no_deployment_under_an_hpa_sets_replicas(dev: dict[str, Run]) -> None:
+    objects = [o for _, o in k8s_objects(dev["k8s"])]
+    scaled = {(o["metadata"]["namespace"], o["spec"]["scaleTargetRef"]["name"]) for o in objects
+              if o["kind"] == "HorizontalPodAutoscaler"}
+    assert len(scaled) == len(TOPOLOGY.services)
+    assert [o["metadata"]["name"] for o in objects if o["kind"] == "Deployment"
+            and (o["metadata"]["namespace"], o["metadata"]["name"]) in scaled and "replicas" in o["spec"]] == []
 
 
 def _obj(run: Run, kind: str, name: str) -> dict[str, Any]:
@@ -68,28 +78,101 @@ def test_config_and_secrets_come_from_the_aws_outputs(dev: dict[str, Run]) -> No
 
 
 def test_mysql_bootstrap_uses_the_master_login_and_per_service_passwords(dev: dict[str, Run]) -> None:
+    from blueprint.wiring import mysql_user
+    from programs.manifests import mysql_bootstrap_sql
+
     aws, k8s = dev["aws"].exports, dev["k8s"]
-    boot = _obj(k8s, "Secret", "mysql-bootstrap")["stringData"]
-    assert boot["MYSQL_PWD"] == aws["rds_master_password"] and boot["MYSQL_HOST"] == aws["rds_endpoint"]
-    for db, pw in aws["mysql_passwords"].items():
-        assert f"SET @pw_{db} = '{pw}';" in boot["bootstrap.sql"]
+    boot = _obj(k8s, "Secret", "mysql-bootstrap")
+    assert "stringData" in next(r for r, o in k8s_objects(k8s) if o is boot or o == boot).secrets
+    data = boot["stringData"]
+    assert data["MYSQL_PWD"] == aws["rds_master_password"] and data["MYSQL_HOST"] == aws["rds_endpoint"]
+    # the script is the one test_bootstrap_sql.py runs against MariaDB, with the stack's passwords
+    assert data["bootstrap.sql"] == mysql_bootstrap_sql(
+        {db: (mysql_user(db), pw) for db, pw in aws["mysql_passwords"].items()})
     job = _obj(k8s, "Job", "mysql-bootstrap")
     assert job["spec"]["template"]["spec"]["containers"][0]["securityContext"]["runAsNonRoot"] is True
 
 
-def test_metrics_server_prometheus_and_argocd(dev: dict[str, Run], dev_cfg: ProgramConfig) -> None:
+def _releases(run: Run) -> dict[str, dict[str, Any]]:
+    return {r.inputs["chart"]: r.inputs for r in run.of_type("kubernetes:helm.sh/v3:Release")}
+
+
+WORKLOAD_KINDS = {"Deployment", "HorizontalPodAutoscaler", "Ingress", "ServiceMonitor", "NetworkPolicy"}
+
+
+def test_pulumi_owns_the_workloads_by_default(dev: dict[str, Run]) -> None:
     k8s = dev["k8s"]
-    releases = {r.inputs["chart"]: r.inputs for r in k8s.of_type("kubernetes:helm.sh/v3:Release")}
-    assert set(releases) == {"metrics-server", "kube-prometheus-stack", "argo-cd"}
+    releases = _releases(k8s)
+    assert set(releases) == {"metrics-server", "kube-prometheus-stack", "aws-load-balancer-controller",
+                             "cluster-autoscaler"}
     assert all(r["version"] and r["repositoryOpts"]["repo"].startswith("https://") for r in releases.values())
     prom = releases["kube-prometheus-stack"]["values"]
     assert prom["prometheus"]["prometheusSpec"]["serviceMonitorSelectorNilUsesHelmValues"] is False
     assert prom["grafana"]["sidecar"]["dashboards"]["label"] == "grafana_dashboard"
-    app = _obj(k8s, "Application", "ecomctl")["spec"]
-    assert app["source"] == {"repoURL": dev_cfg.gitops_repo_url, "targetRevision": dev_cfg.gitops_revision,
-                             "path": dev_cfg.gitops_path, "directory": {"recurse": False}}
-    assert app["destination"]["namespace"] == "ecomctl"
+    assert not [o for _, o in k8s_objects(k8s) if o["kind"] == "Application"]  # no Argo CD, no second owner
     assert len([o for _, o in k8s_objects(k8s) if o["kind"] == "ServiceMonitor"]) == len(TOPOLOGY.services)
+    assert dev["k8s"].exports["gitops_owner"] == "pulumi"
+
+
+def test_with_argocd_as_owner_pulumi_applies_no_workload(prod: dict[str, Run], prod_cfg: ProgramConfig) -> None:
+    k8s = prod["k8s"]
+    assert "argo-cd" in _releases(k8s)
+    app = _obj(k8s, "Application", "ecomctl")["spec"]
+    assert app["source"] == {"repoURL": "https://git.example/shop-deploy.git",
+                             "targetRevision": prod_cfg.gitops_revision, "path": prod_cfg.gitops_path,
+                             "directory": {"recurse": False}}
+    assert app["destination"]["namespace"] == "ecomctl"
+    applied = {o["kind"] for _, o in k8s_objects(k8s) if o["metadata"].get("namespace") == "ecomctl"
+               and o["metadata"]["name"] != "mysql-bootstrap"}  # the Job's own policy is a stack object
+    assert not applied & WORKLOAD_KINDS, applied & WORKLOAD_KINDS
+    assert {"ConfigMap", "Secret"} <= applied  # stack values never go to git
+    _obj(k8s, "Job", "mysql-bootstrap")
+
+
+def test_argocd_without_a_repository_is_refused(dev_cfg: ProgramConfig, dev: dict[str, Run]) -> None:
+    import dataclasses
+
+    from programs.kubernetes import k8s_program
+
+    cfg = dataclasses.replace(dev_cfg, gitops_owner="argocd")
+    upstream = {f"aws.{k}": v for k, v in dev["aws"].exports.items()}
+    with pytest.raises(Exception, match="gitops_repo_url"):
+        run(lambda: k8s_program(cfg, upstream))
+
+
+def test_grafana_gets_a_generated_admin_password(dev: dict[str, Run]) -> None:
+    k8s = dev["k8s"]
+    grafana = _releases(k8s)["kube-prometheus-stack"]["values"]["grafana"]
+    secret = _obj(k8s, "Secret", grafana["admin"]["existingSecret"])
+    password = secret["stringData"][grafana["admin"]["passwordKey"]]
+    assert secret["metadata"]["namespace"] == "monitoring" and grafana["admin"]["userKey"] in secret["stringData"]
+    generator = k8s.one("random:index/randomPassword:RandomPassword", "grafana-admin").inputs
+    assert password != "prom-operator" and generator["length"] >= 24  # not the chart's default
+    assert "grafana_admin_password" in k8s.secret_exports and k8s.exports["grafana_admin_password"] == password
+    assert "adminPassword" not in grafana
+
+
+def test_node_autoscaler_runs_on_its_role_and_can_be_left_out(dev: dict[str, Run], dev_cfg: ProgramConfig) -> None:
+    import dataclasses
+
+    from programs.kubernetes import controller_values
+
+    values = _releases(dev["k8s"])["cluster-autoscaler"]["values"]
+    roles = dev["aws"].exports["controller_role_arns"]
+    assert values["autoDiscovery"]["clusterName"] == dev["aws"].exports["cluster_name"]
+    assert values["rbac"]["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"] == roles["cluster-autoscaler"]
+    upstream = {f"aws.{k}": v for k, v in dev["aws"].exports.items()}
+    assert "cluster-autoscaler" not in controller_values(dataclasses.replace(dev_cfg, node_autoscaler="none"), upstream)
+    with pytest.raises(ValueError, match="node_autoscaler"):
+        controller_values(dataclasses.replace(dev_cfg, node_autoscaler="karpentr"), upstream)
+    ng = dev["aws"].one("aws:eks/nodeGroup:NodeGroup").inputs["scalingConfig"]
+    assert ng["maxSize"] > ng["desiredSize"]  # room for the autoscaler to add nodes
+
+
+def test_services_with_a_database_connect_over_verified_tls(dev: dict[str, Run]) -> None:
+    for service in TOPOLOGY.services:
+        data = _obj(dev["k8s"], "ConfigMap", f"{service.name}-config")["data"]
+        assert (data.get("MYSQL_TLS") == "verify") == (service.database is not None), service.name
 
 
 def test_admin_uis_internal_unless_admin_cidrs(dev: dict[str, Run], prod: dict[str, Run]) -> None:
@@ -97,13 +180,15 @@ def test_admin_uis_internal_unless_admin_cidrs(dev: dict[str, Run], prod: dict[s
     assert dev_entry["metadata"]["annotations"]["service.beta.kubernetes.io/aws-load-balancer-internal"] == "true"
     prod_entry = _obj(prod["k8s"], "Service", "argocd-entry")
     assert prod_entry["spec"]["loadBalancerSourceRanges"] == ["198.51.100.0/24"]
+    assert not [o for _, o in k8s_objects(dev["k8s"]) if o["metadata"]["name"] == "argocd-entry"]
 
 
-def test_operator_outputs(dev: dict[str, Run]) -> None:
+def test_operator_outputs(dev: dict[str, Run], prod: dict[str, Run]) -> None:
     out = dev["k8s"].exports
-    assert out["storefront_url"] == "https://shop.example.com"
-    assert out["storefront_load_balancer"].startswith("http://") and "elb" in out["storefront_load_balancer"]
-    assert out["grafana_url"].startswith("http://") and out["argocd_url"].startswith("https://")
+    assert out["storefront_url"] == "http://shop.example.com"  # no certificate: plain HTTP
+    assert prod["k8s"].exports["storefront_url"] == "https://shop.example.com"
+    assert out["grafana_url"].startswith("http://") and out["argocd_url"] == ""
+    assert prod["k8s"].exports["argocd_url"].startswith("https://")
     assert out["cluster_name"] == dev["aws"].exports["cluster_name"]
 
 
@@ -118,8 +203,8 @@ def _strings(value: Any) -> list[str]:
 def test_no_output_was_turned_into_text(dev: dict[str, Run], prod: dict[str, Run]) -> None:
     """``str(Output)`` yields a warning text, not the value: it must never reach a resource."""
     for runs in (dev, prod):
-        for run in runs.values():
-            for rec in run.resources:
+        for stage_run in runs.values():
+            for rec in stage_run.resources:
                 assert not any("Output[T]" in s for s in _strings(rec.inputs)), rec.name
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -17,11 +18,16 @@ from tests.programs.k8s_schema import validate
 
 VALUES = m.ManifestValues(image_repositories={s.name: f"registry.example/{s.name}" for s in TOPOLOGY.services},
                           image_tag="3f2a9c1", role_arns={"products": "arn:aws:iam::1:role/products"})
+CERT = "arn:aws:acm:us-east-1:1:certificate/0b6e"
+GITOPS = dataclasses.replace(VALUES, gitops_owner="argocd", gitops_repo_url="https://git.example/shop.git",
+                             public_certificate_arn=CERT)
 K8S_VERSION = ProgramConfig.for_stack("dev").kubernetes_version
 
 
 def all_objects() -> list[dict]:
-    return [*m.platform_objects(TOPOLOGY, VALUES), *m.admin_entries(VALUES), m.argocd_application(TOPOLOGY, VALUES),
+    return [*m.platform_objects(TOPOLOGY, VALUES), *m.admin_entries(VALUES), *m.admin_entries(GITOPS),
+            m.argocd_application(TOPOLOGY, GITOPS), *(o for o in m.platform_objects(TOPOLOGY, GITOPS)
+                                                     if o["kind"] == "Ingress"),
             m.namespace("ecomctl"), m.mysql_bootstrap_job("mysql-bootstrap", "mysql-bootstrap", VALUES),
             m.mysql_bootstrap_policy(VALUES)]
 
@@ -49,7 +55,53 @@ def test_hpa_targets_an_existing_deployment_with_the_topology_bounds(service: Se
     assert hpa["scaleTargetRef"]["kind"] == target["kind"] and hpa["scaleTargetRef"]["apiVersion"] == "apps/v1"
     assert (hpa["minReplicas"], hpa["maxReplicas"]) == (service.min_replicas, service.max_replicas)
     assert hpa["metrics"][0]["resource"]["target"]["averageUtilization"] == service.cpu_target
-    assert target["spec"]["replicas"] == service.replicas
+    assert "replicas" not in target["spec"]  # the HPA owns the count: an apply never resets it
+
+
+def test_no_workload_under_an_hpa_sets_replicas() -> None:
+    objs = m.platform_objects(TOPOLOGY, VALUES)
+    scaled = {(o["metadata"]["namespace"], o["spec"]["scaleTargetRef"]["name"]) for o in objs
+              if o["kind"] == "HorizontalPodAutoscaler"}
+    workloads = [o for o in objs if o["kind"] in ("Deployment", "StatefulSet")]
+    assert scaled and scaled <= {(o["metadata"]["namespace"], o["metadata"]["name"]) for o in workloads}
+    assert [o["metadata"]["name"] for o in workloads
+            if (o["metadata"]["namespace"], o["metadata"]["name"]) in scaled and "replicas" in o["spec"]] == []
+
+
+def _paths(ingress: dict) -> dict[str, dict]:
+    return {p["path"]: p["backend"]["service"] for r in ingress["spec"]["rules"] for p in r["http"]["paths"]}
+
+
+def test_the_public_alb_forwards_to_the_gateway_and_never_routes_metrics() -> None:
+    (ingress,) = [o for o in m.platform_objects(TOPOLOGY, VALUES) if o["kind"] == "Ingress"]
+    annotations = ingress["metadata"]["annotations"]
+    paths = _paths(ingress)
+    assert paths["/"] == {"name": TOPOLOGY.gateway, "port": {"name": "http"}}
+    blocked = paths["/metrics"]
+    assert blocked["port"] == {"name": "use-annotation"}  # the ALB answers it itself
+    action = json.loads(annotations[f"alb.ingress.kubernetes.io/actions.{blocked['name']}"])
+    assert action["type"] == "fixed-response" and action["fixedResponseConfig"]["statusCode"] == "404"
+    # the ALB (aws-load-balancer-controller) puts rules in path order: /metrics is matched before /
+    order = [p["path"] for r in ingress["spec"]["rules"] for p in r["http"]["paths"]]
+    assert order.index("/metrics") < order.index("/")
+    assert json.loads(annotations["alb.ingress.kubernetes.io/listen-ports"]) == [{"HTTP": 80}]
+    assert "alb.ingress.kubernetes.io/certificate-arn" not in annotations
+
+
+def test_a_certificate_turns_on_https_and_redirects_http() -> None:
+    (ingress,) = [o for o in m.platform_objects(TOPOLOGY, GITOPS) if o["kind"] == "Ingress"]
+    annotations = ingress["metadata"]["annotations"]
+    assert annotations["alb.ingress.kubernetes.io/certificate-arn"] == CERT
+    assert json.loads(annotations["alb.ingress.kubernetes.io/listen-ports"]) == [{"HTTP": 80}, {"HTTPS": 443}]
+    assert annotations["alb.ingress.kubernetes.io/ssl-redirect"] == "443"
+
+
+def test_argocd_needs_a_real_repository() -> None:
+    with pytest.raises(ValueError, match="gitops_repo_url"):
+        m.argocd_application(TOPOLOGY, dataclasses.replace(VALUES, gitops_owner="argocd"))
+    assert m.argocd_application(TOPOLOGY, GITOPS)["spec"]["source"]["repoURL"] == "https://git.example/shop.git"
+    assert [e["metadata"]["name"] for e in m.admin_entries(VALUES)] == ["grafana-entry"]
+    assert [e["metadata"]["name"] for e in m.admin_entries(GITOPS)] == ["grafana-entry", "argocd-entry"]
 
 
 @pytest.mark.parametrize("service", TOPOLOGY.services, ids=lambda s: s.name)
@@ -84,8 +136,9 @@ def test_pdb_and_services_select_the_deployments_pods() -> None:
     for name, pdb in _by("PodDisruptionBudget").items():
         assert pdb["spec"]["selector"]["matchLabels"] == deployments[name]["spec"]["template"]["metadata"]["labels"]
     services = [o for o in m.platform_objects(TOPOLOGY, VALUES) if o["kind"] == "Service"]
-    public = [s for s in services if s["spec"]["type"] == "LoadBalancer"]
-    assert [s["metadata"]["name"] for s in public] == [f"{TOPOLOGY.gateway}-public"]  # the only public entry
+    assert [s for s in services if s["spec"]["type"] == "LoadBalancer"] == []
+    ingresses = [o for o in m.platform_objects(TOPOLOGY, VALUES) if o["kind"] == "Ingress"]
+    assert [i["metadata"]["name"] for i in ingresses] == [f"{TOPOLOGY.gateway}-public"]  # the only public entry
 
 
 def test_network_policies_default_deny_and_the_platform_paths() -> None:
@@ -132,11 +185,11 @@ def test_write_manifests_writes_every_object_once(tmp_path: Path) -> None:
     assert [p.read_bytes() for p in again] == [p.read_bytes() for p in paths]
 
 
-def test_mysql_bootstrap_sql_one_user_per_schema() -> None:
-    sql = m.mysql_bootstrap_sql({"users": "users_svc", "orders": "orders_svc"})
-    assert "GRANT ALL PRIVILEGES ON `orders`.* TO 'orders_svc'@'%';" in sql
-    assert "GRANT ALL PRIVILEGES ON `users`.* TO 'users_svc'@'%';" in sql
-    assert "*.*" not in sql
+def test_mysql_bootstrap_sql_refuses_what_it_cannot_quote() -> None:
+    with pytest.raises(ValueError, match="NUL"):
+        m.mysql_bootstrap_sql({"users": ("users_svc", "a\0b")})
+    with pytest.raises(ValueError, match="identifier"):
+        m.mysql_bootstrap_sql({"users`; DROP": ("users_svc", "pw")})
 
 
 def test_values_from_stack_outputs_name_the_pushed_images() -> None:
