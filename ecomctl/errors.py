@@ -8,7 +8,8 @@
     ├── PortInUseError           a port the stack needs is taken by another process
     ├── StartupError             a component did not become healthy (carries its last log lines)
     ├── LockedError              another ecomctl holds the stack's lock
-    └── CloudError               a Pulumi engine failure (see ecomctl.cloud)
+    ├── CloudError               a Pulumi engine failure (see ecomctl.cloud)
+    └── DemoError                the demo or the sample data could not use the shop's API
 
 The CLI's ``main()`` is the single place that catches them.
 """
@@ -50,3 +51,7 @@ class LockedError(EcomctlError):
 
 class CloudError(EcomctlError):
     """A Pulumi engine operation failed."""
+
+
+class DemoError(EcomctlError):
+    """The demo (or the sample-data seeding) could not use the shop's public API."""
