@@ -1,11 +1,14 @@
 """The demo's one HTTP client of the public API (through the gateway), timing every call.
 
 Every call is recorded under an endpoint group with its client-side latency and whether it
-failed; a failure is a transport error, a 5xx or a status the call did not expect.
+failed; a failure is a transport error, a 5xx or a status the call did not expect. A GET that
+meets a transport error or a 502/503/504 is retried once (as a browser's user would reload), and
+the retry is counted (``on_retry``), never hidden: the recorded latency covers both attempts.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -14,6 +17,8 @@ import httpx
 
 Recorder = Callable[[str, float, bool], None]
 TIMEOUT_S = 30.0
+RETRY_STATUSES = (502, 503, 504)
+RETRY_AFTER_S = 0.5
 
 
 class ApiError(Exception):
@@ -27,9 +32,11 @@ class ApiError(Exception):
 class ShopClient:
     """Async calls of the public API; ``record(group, seconds, failed)`` sees each one."""
 
-    def __init__(self, gateway_url: str, record: Recorder, max_connections: int = 32) -> None:
+    def __init__(self, gateway_url: str, record: Recorder, max_connections: int = 32,
+                 on_retry: Callable[[str], None] | None = None) -> None:
         self.gateway_url = gateway_url.rstrip("/")
         self._record = record
+        self._on_retry = on_retry
         self._http = httpx.AsyncClient(
             base_url=self.gateway_url, timeout=TIMEOUT_S,
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections))
@@ -47,17 +54,31 @@ class ShopClient:
         if token:
             sent["Authorization"] = f"Bearer {token}"
         started = time.perf_counter()
-        try:
-            res = await self._http.request(method, url or path, json=json, params=params, headers=sent,
-                                           data=data, files=files)
-        except httpx.HTTPError as exc:
-            self._record(group, time.perf_counter() - started, True)
-            raise ApiError(group, f"{method} {path}: {type(exc).__name__}") from None
+        attempts = 2 if method == "GET" else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                res = await self._http.request(method, url or path, json=json, params=params, headers=sent,
+                                               data=data, files=files)
+            except httpx.HTTPError as exc:
+                if attempt < attempts:
+                    await self._retry(group)
+                    continue
+                self._record(group, time.perf_counter() - started, True)
+                raise ApiError(group, f"{method} {path}: {type(exc).__name__}") from None
+            if res.status_code in RETRY_STATUSES and res.status_code not in expect and attempt < attempts:
+                await self._retry(group)
+                continue
+            break
         failed = res.status_code not in expect
         self._record(group, time.perf_counter() - started, failed)
         if failed:
             raise ApiError(group, f"{method} {path}: HTTP {res.status_code}")
         return res
+
+    async def _retry(self, group: str) -> None:
+        if self._on_retry is not None:
+            self._on_retry(group)
+        await asyncio.sleep(RETRY_AFTER_S)
 
     async def get_json(self, group: str, path: str, **kwargs: Any) -> Any:
         return (await self.call(group, "GET", path, **kwargs)).json()

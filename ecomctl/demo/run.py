@@ -48,7 +48,7 @@ async def run_demo(target: Target, options: DemoOptions, stats: DemoStats, view:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    client = ShopClient(target.gateway_url, stats.record)
+    client = ShopClient(target.gateway_url, stats.record, on_retry=stats.retried)
     try:
         journeys = await _prepare(client, target, options, stats, stop)
         health: Health = target.health or (lambda: ready_health(client))

@@ -25,7 +25,7 @@ from ecomctl.demo.stats import DemoStats, UploadSeen
 
 NAMES = ("ana", "ben", "chloe", "dev", "elif", "farid", "grace", "hugo", "ines", "jonas", "kemi", "lucas")
 SEARCH_WORDS = ("trail", "coffee", "desk", "merino", "espresso", "tent", "keyboard", "beans", "knife", "lamp")
-FOLLOW_TIMEOUT_S = 30.0
+FOLLOW_TIMEOUT_S = 60.0
 POLL_S = 0.5
 
 

@@ -34,6 +34,7 @@ def _ms(seconds: float | None) -> float | None:
 class GroupStats:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
+    retries: int = 0
     recent: deque[float] = field(default_factory=deque)  # monotonic times of the last RATE_WINDOW_S
 
     def rps(self, now: float) -> float:
@@ -42,7 +43,7 @@ class GroupStats:
         return len(self.recent) / RATE_WINDOW_S
 
     def as_dict(self, elapsed_s: float) -> dict[str, Any]:
-        return {"requests": len(self.latencies), "errors": self.errors,
+        return {"requests": len(self.latencies), "errors": self.errors, "retries": self.retries,
                 "rps": round(len(self.latencies) / elapsed_s, 2) if elapsed_s > 0 else 0.0,
                 "p50_ms": _ms(percentile(self.latencies, 0.50)), "p95_ms": _ms(percentile(self.latencies, 0.95)),
                 "p99_ms": _ms(percentile(self.latencies, 0.99))}
@@ -109,6 +110,9 @@ class DemoStats:
         stats.recent.append(time.monotonic())
         if failed:
             stats.errors += 1
+
+    def retried(self, group: str) -> None:
+        self.groups.setdefault(group, GroupStats()).retries += 1
 
     def order_placed(self, total: str) -> None:
         self.orders_placed += 1
