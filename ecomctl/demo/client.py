@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-Recorder = Callable[[str, float, bool], None]
+Recorder = Callable[[str, float, str | None], None]  # group, seconds, what failed (None: success)
 TIMEOUT_S = 30.0
 RETRY_STATUSES = (502, 503, 504)
 RETRY_AFTER_S = 0.5
@@ -30,7 +30,7 @@ class ApiError(Exception):
 
 
 class ShopClient:
-    """Async calls of the public API; ``record(group, seconds, failed)`` sees each one."""
+    """Async calls of the public API; ``record(group, seconds, error)`` sees each one."""
 
     def __init__(self, gateway_url: str, record: Recorder, max_connections: int = 32,
                  on_retry: Callable[[str], None] | None = None) -> None:
@@ -63,16 +63,17 @@ class ShopClient:
                 if attempt < attempts:
                     await self._retry(group)
                     continue
-                self._record(group, time.perf_counter() - started, True)
-                raise ApiError(group, f"{method} {path}: {type(exc).__name__}") from None
+                detail = f"{method} {path}: {type(exc).__name__}"
+                self._record(group, time.perf_counter() - started, detail)
+                raise ApiError(group, detail) from None
             if res.status_code in RETRY_STATUSES and res.status_code not in expect and attempt < attempts:
                 await self._retry(group)
                 continue
             break
-        failed = res.status_code not in expect
-        self._record(group, time.perf_counter() - started, failed)
-        if failed:
-            raise ApiError(group, f"{method} {path}: HTTP {res.status_code}")
+        detail = None if res.status_code in expect else f"{method} {path}: HTTP {res.status_code} {res.text[:120]}"
+        self._record(group, time.perf_counter() - started, detail)
+        if detail is not None:
+            raise ApiError(group, detail)
         return res
 
     async def _retry(self, group: str) -> None:

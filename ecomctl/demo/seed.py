@@ -48,7 +48,7 @@ def seed_catalogue(gateway_url: str, admin_email: str, admin_password: str) -> S
     """Seed the sample catalogue into the shop at ``gateway_url`` (blocking)."""
 
     async def run() -> SeedResult:
-        client = ShopClient(gateway_url, lambda group, seconds, failed: None)
+        client = ShopClient(gateway_url, lambda group, seconds, error: None)
         try:
             token = await client.login(admin_email, admin_password)
             return await ensure_catalogue(client, token)

@@ -100,16 +100,18 @@ class DemoStats:
     uploads: list[UploadSeen] = field(default_factory=list)
     top_products: list[tuple[str, int, str]] = field(default_factory=list)  # name, units, revenue
     health: list[tuple[str, str]] = field(default_factory=list)
+    last_errors: deque[str] = field(default_factory=lambda: deque(maxlen=5))
     narration: deque[str] = field(default_factory=lambda: deque(maxlen=8))
     on_narrate: Callable[[str], None] | None = None
 
     # -- recording ---------------------------------------------------------------------------
-    def record(self, group: str, seconds: float, failed: bool) -> None:
+    def record(self, group: str, seconds: float, error: str | None) -> None:
         stats = self.groups.setdefault(group, GroupStats())
         stats.latencies.append(seconds)
         stats.recent.append(time.monotonic())
-        if failed:
+        if error is not None:
             stats.errors += 1
+            self.last_errors.append(error)
 
     def retried(self, group: str) -> None:
         self.groups.setdefault(group, GroupStats()).retries += 1
@@ -172,6 +174,7 @@ class DemoStats:
             "revenue": f"{self.revenue:.2f}",
             "revenue_cancelled": f"{self.revenue_cancelled:.2f}",
             "errors": self.errors,
+            "last_errors": list(self.last_errors),
             "endpoints": {name: g.as_dict(elapsed) for name, g in sorted(self.groups.items())},
             "windows": [w.as_dict() for _, w in sorted(self.windows.items())],
             "notification_delays_s": [round(d, 3) for d in delays],

@@ -56,7 +56,7 @@ def test_demo_summary_matches_the_stores(platform: LocalPlatform, platform_envir
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     summary: dict[str, Any] = json.loads(done.stdout)
-    assert summary["errors"] == 0, summary["endpoints"]
+    assert summary["errors"] == 0, (summary["last_errors"], summary["endpoints"])
     count, total = orders_created(platform, parse(summary["started_at"]), parse(summary["ended_at"]))
     assert summary["orders_placed"] == count > 0
     assert Decimal(summary["revenue"]) == total
