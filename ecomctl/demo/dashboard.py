@@ -61,8 +61,9 @@ def windows_table(stats: DemoStats) -> Table:
     for column in ("minute", "orders", "revenue", "shoppers", "visible after"):
         table.add_column(column, justify="left" if column == "minute" else "right")
     for _, window in sorted(stats.windows.items())[-5:]:
-        table.add_row(window.window_start[11:16], str(window.orders), f"${Decimal(window.revenue):,.2f}",
-                      str(window.unique_users), f"{window.visible_after_s:.1f} s")
+        figures = window.figures
+        table.add_row(window.start[11:16], str(figures["orders"]), f"${Decimal(str(figures['revenue'])):,.2f}",
+                      str(figures.get("unique_users", "-")), f"{window.visible_after_s:.1f} s")
     if not stats.windows:
         table.add_row("waiting for the first minute to close", "", "", "", "")
     return table

@@ -51,19 +51,17 @@ class GroupStats:
 
 @dataclass(frozen=True)
 class WindowSeen:
-    window_start: str
-    window_end: str
-    orders: int
-    units: int
-    revenue: str
-    unique_users: int
-    cancelled_orders: int
+    """A window as the analytics API served it, and when the demo first read it."""
+
+    figures: dict[str, Any]  # the API's window object, as served
     visible_after_s: float  # from the window's end to the demo first reading it
 
+    @property
+    def start(self) -> str:
+        return str(self.figures["window_start"])
+
     def as_dict(self) -> dict[str, Any]:
-        return {"window_start": self.window_start, "window_end": self.window_end, "orders": self.orders,
-                "units": self.units, "revenue": self.revenue, "unique_users": self.unique_users,
-                "cancelled_orders": self.cancelled_orders, "visible_after_s": round(self.visible_after_s, 1)}
+        return {**self.figures, "visible_after_s": round(self.visible_after_s, 1)}
 
 
 @dataclass(frozen=True)
@@ -131,9 +129,7 @@ class DemoStats:
         if start in self.windows:
             return None
         end = datetime.fromisoformat(str(window["window_end"]).replace("Z", "+00:00"))
-        seen = WindowSeen(start, str(window["window_end"]), int(window["orders"]), int(window["units"]),
-                          str(window["revenue"]), int(window.get("unique_users", 0)),
-                          int(window.get("cancelled_orders", 0)), (now - end).total_seconds())
+        seen = WindowSeen(dict(window), (now - end).total_seconds())
         self.windows[start] = seen
         return seen
 

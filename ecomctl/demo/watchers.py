@@ -17,8 +17,9 @@ HEALTH_EVERY_S = 5.0
 
 
 def window_sentence(window: WindowSeen) -> str:
-    return (f"window {window.window_start[11:16]} closed: {window.orders} orders, "
-            f"${Decimal(window.revenue):,.2f}, {window.unique_users} shoppers; "
+    figures = window.figures
+    return (f"window {window.start[11:16]} closed: {figures['orders']} orders, "
+            f"${Decimal(str(figures['revenue'])):,.2f}, {figures.get('unique_users', '?')} shoppers; "
             f"visible {window.visible_after_s:.1f} s after its close")
 
 
