@@ -63,9 +63,9 @@ class ShopClient:
                 if attempt < attempts:
                     await self._retry(group)
                     continue
-                detail = f"{method} {path}: {type(exc).__name__}"
-                self._record(group, time.perf_counter() - started, detail)
-                raise ApiError(group, detail) from None
+                cause = f"{method} {path}: {type(exc).__name__}"
+                self._record(group, time.perf_counter() - started, cause)
+                raise ApiError(group, cause) from None
             if res.status_code in RETRY_STATUSES and res.status_code not in expect and attempt < attempts:
                 await self._retry(group)
                 continue

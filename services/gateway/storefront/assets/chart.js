@@ -25,7 +25,7 @@ export function windowsChart(windows, metric = "orders", titleId = "chart-title"
     { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-labelledby": titleId },
     s("title", { id: titleId }, `${metric} per one-minute window, last ${data.length} windows, peak ${metric === "revenue" ? money(max) : max}`),
     s("line", { x1: PAD.left, y1: PAD.top + innerH, x2: W - PAD.right, y2: PAD.top + innerH, class: "axis" }),
-    s("text", { x: PAD.left - 4, y: PAD.top + 8, class: "tick", "text-anchor": "end" }, metric === "revenue" ? String(Math.round(max)) : String(max)),
+    s("text", { x: PAD.left - 4, y: PAD.top + 8, class: "tick", "text-anchor": "end" }, metric === "revenue" && max >= 1000 ? `${Math.round(max / 1000)}k` : String(Math.round(max))),
     s("text", { x: PAD.left - 4, y: PAD.top + innerH, class: "tick", "text-anchor": "end" }, "0"),
   );
   data.forEach((w, i) => {

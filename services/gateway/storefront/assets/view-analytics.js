@@ -4,6 +4,7 @@
 import { api } from "./api.js";
 import { windowsChart } from "./chart.js";
 import { h, replace, loading, errorBox, money, when } from "./dom.js";
+import { every } from "./refresh.js";
 import * as session from "./session.js";
 
 const REFRESH_MS = 5000;
@@ -47,7 +48,8 @@ async function rankTable(id, caption, kind, rows, label) {
       { id },
       h("caption", {}, caption),
       h("thead", {}, h("tr", {}, h("th", { scope: "col" }, label === "products" ? "Product" : "Buyer"),
-        h("th", { scope: "col" }, kind === "product" ? "Units" : "Orders"), h("th", { scope: "col" }, "Revenue"))),
+        h("th", { scope: "col", class: "num" }, kind === "product" ? "Units" : "Orders"),
+        h("th", { scope: "col", class: "num" }, "Revenue"))),
       h("tbody", {}, rows.map((r, i) => h(
         "tr",
         { dataset: { id: kind === "product" ? r.product_id : r.user_id } },
@@ -60,8 +62,6 @@ async function rankTable(id, caption, kind, rows, label) {
 }
 
 export function render(main) {
-  let timer = null;
-  let stopped = false;
   const admin = Boolean(session.current()) && session.isAdmin();
   const stamp = h("p", { class: "muted", id: "refreshed", "aria-live": "off" });
   const summary = h("section", { id: "analytics-summary", "aria-label": "Recent totals" });
@@ -107,13 +107,5 @@ export function render(main) {
     }
   };
 
-  const tick = async () => {
-    if (!document.hidden) await refresh();
-    if (!stopped) timer = setTimeout(tick, REFRESH_MS);
-  };
-  tick();
-  return () => {
-    stopped = true;
-    clearTimeout(timer);
-  };
+  return every(REFRESH_MS, refresh);
 }
