@@ -9,6 +9,7 @@
     ├── StartupError             a component did not become healthy (carries its last log lines)
     ├── LockedError              another ecomctl holds the stack's lock
     ├── CloudError               a Pulumi engine failure (see ecomctl.cloud)
+    ├── DemoError                the demo or the sample data could not use the shop's API
     └── ScaleTestError           a scale test that could not run (exit 2; a broken threshold is exit 1)
 
 The CLI's ``main()`` is the single place that catches them.
@@ -51,6 +52,10 @@ class LockedError(EcomctlError):
 
 class CloudError(EcomctlError):
     """A Pulumi engine operation failed."""
+
+
+class DemoError(EcomctlError):
+    """The demo (or the sample-data seeding) could not use the shop's public API."""
 
 
 class ScaleTestError(EcomctlError):

@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from ecomctl.cli import cloud, ops, scale, stack
+from ecomctl.cli import cloud, demo, ops, scale, stack
 from ecomctl.cli.render import err_console
 from ecomctl.errors import EcomctlError
 
@@ -24,6 +24,7 @@ app = typer.Typer(
 stack.register(app)
 ops.register(app)
 cloud.register(app)
+demo.register(app)
 scale.register(app)
 
 
@@ -45,10 +46,10 @@ def main() -> None:
     except typer.Abort:
         err_console.print("aborted")
         sys.exit(1)
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
+    except Exception as exc:  # click's (and typer's vendored click's) usage errors arrive here
         import click
 
-        if isinstance(exc, click.ClickException):
+        if isinstance(exc, click.ClickException | typer.TyperException) and hasattr(exc, "show"):
             exc.show()
             sys.exit(exc.exit_code)
         raise

@@ -19,7 +19,12 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on 
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 
 
-def up(stack: StackOpt = LOCAL_STACK, yes: YesOpt = False) -> None:
+def up(
+    stack: StackOpt = LOCAL_STACK,
+    yes: YesOpt = False,
+    no_sample_data: Annotated[bool, typer.Option(
+        "--no-sample-data", help="A new local stack: do not add the sample catalogue.")] = False,
+) -> None:
     """Create or update a stack (default: the whole platform on this machine)."""
     if stack != LOCAL_STACK:
         cloud.up(stack, yes)
@@ -33,6 +38,12 @@ def up(stack: StackOpt = LOCAL_STACK, yes: YesOpt = False) -> None:
         bad = [c.name for c in state.components if c.state != "healthy"]
         raise StartupError(f"not healthy after up: {', '.join(bad)}", hint="ecomctl status; ecomctl logs <component>")
     console.print(status_table(state))
+    from ecomctl.demo.seed import seed_new_stack
+
+    seeded = seed_new_stack(platform.layout.root, platform.gateway_url, platform.admin_email,
+                            platform.admin_password, skip=no_sample_data)
+    if seeded is not None:
+        console.print(f"sample catalogue: {seeded.created} products added", highlight=False)
     console.print(
         f"\n[bold green]local platform is up[/]: storefront {state.endpoints['gateway']}/  "
         "(admin login: [bold]ecomctl credentials[/]; stop: [bold]ecomctl down[/])",

@@ -97,6 +97,10 @@ export const api = {
   cancelOrder: (id) => request("POST", `/api/orders/${encodeURIComponent(id)}/cancel`, { auth: "required" }),
   notifications: (query) => request("GET", "/api/notifications", { query, auth: "required" }),
   analyticsWindows: (query) => request("GET", "/api/analytics/windows", { query }),
+  analyticsSummary: () => request("GET", "/api/analytics/summary"),
+  topProducts: (query) => request("GET", "/api/analytics/top-products", { query }),
+  topUsers: (query) => request("GET", "/api/analytics/flink/top-users", { query, auth: "required" }),
+  user: (id) => request("GET", `/api/users/${encodeURIComponent(id)}`, { auth: "required" }),
   presign: (body) => request("POST", "/api/s3/presigned-url", { body, auth: "required" }),
   fileStatus: (key) => request("GET", "/api/s3/file-status", { query: { key }, auth: "required" }),
 };

@@ -12,6 +12,7 @@ import * as orders from "./view-orders.js";
 import * as account from "./view-account.js";
 import * as upload from "./view-upload.js";
 import * as status from "./view-status.js";
+import * as analytics from "./view-analytics.js";
 import * as admin from "./view-admin.js";
 
 const ROUTES = [
@@ -26,6 +27,7 @@ const ROUTES = [
   { pattern: /^\/notifications$/, view: account.renderNotifications, title: "Notifications", login: true },
   { pattern: /^\/upload$/, view: upload.render, title: "Upload", login: true },
   { pattern: /^\/status$/, view: status.render, title: "Platform status" },
+  { pattern: /^\/analytics$/, view: analytics.render, title: "Analytics" },
   { pattern: /^\/admin$/, view: admin.render, title: "Admin", login: true },
 ];
 
@@ -61,6 +63,7 @@ function renderNav() {
       s ? h("li", {}, link("#/orders", "Orders")) : null,
       s ? h("li", {}, link("#/notifications", "Notifications")) : null,
       s ? h("li", {}, link("#/upload", "Upload")) : null,
+      h("li", {}, link("#/analytics", "Analytics")),
       h("li", {}, link("#/status", "Status")),
       s && session.isAdmin() ? h("li", {}, link("#/admin", "Admin")) : null,
       s ? h("li", {}, link("#/profile", s.user?.name ? `Profile (${s.user.name})` : "Profile")) : null,

@@ -12,7 +12,7 @@ function hhmm(value) {
 }
 
 /** windows: [{window_start, window_end, orders, units, revenue, unique_users}] -> <figure>. */
-export function windowsChart(windows, metric = "orders") {
+export function windowsChart(windows, metric = "orders", titleId = "chart-title") {
   const data = [...windows].sort((a, b) => String(a.window_start).localeCompare(String(b.window_start))).slice(-15);
   const values = data.map((w) => Number(w[metric]) || 0);
   const max = Math.max(1, ...values);
@@ -22,10 +22,10 @@ export function windowsChart(windows, metric = "orders") {
   const barW = Math.max(2, slot * 0.7);
   const svg = s(
     "svg",
-    { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-labelledby": "chart-title" },
-    s("title", { id: "chart-title" }, `${metric} per one-minute window, last ${data.length} windows, peak ${max}`),
+    { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-labelledby": titleId },
+    s("title", { id: titleId }, `${metric} per one-minute window, last ${data.length} windows, peak ${metric === "revenue" ? money(max) : max}`),
     s("line", { x1: PAD.left, y1: PAD.top + innerH, x2: W - PAD.right, y2: PAD.top + innerH, class: "axis" }),
-    s("text", { x: PAD.left - 4, y: PAD.top + 8, class: "tick", "text-anchor": "end" }, String(max)),
+    s("text", { x: PAD.left - 4, y: PAD.top + 8, class: "tick", "text-anchor": "end" }, metric === "revenue" && max >= 1000 ? `${Math.round(max / 1000)}k` : String(Math.round(max))),
     s("text", { x: PAD.left - 4, y: PAD.top + innerH, class: "tick", "text-anchor": "end" }, "0"),
   );
   data.forEach((w, i) => {

@@ -4,6 +4,7 @@
 import { api } from "./api.js";
 import { windowsChart } from "./chart.js";
 import { h, replace, loading, errorBox } from "./dom.js";
+import { every } from "./refresh.js";
 
 const REFRESH_MS = 5000;
 const OK = new Set(["ok", "ready", "up", "pass", "passed", "healthy", "true"]);
@@ -44,8 +45,6 @@ export function readinessChecks(body) {
 }
 
 export function render(main) {
-  let timer = null;
-  let stopped = false;
   const ready = h("section", { id: "readiness", "aria-labelledby": "readiness-h" });
   const charts = h("section", { id: "analytics", "aria-labelledby": "analytics-h" });
   const stamp = h("p", { class: "muted", id: "refreshed", "aria-live": "off" });
@@ -95,16 +94,8 @@ export function render(main) {
     }
   };
 
-  const tick = async () => {
-    if (!document.hidden) {
-      await Promise.all([refreshReady(), refreshCharts()]);
-      stamp.textContent = `Updated ${new Date().toLocaleTimeString()} · refreshes every ${REFRESH_MS / 1000} s`;
-    }
-    if (!stopped) timer = setTimeout(tick, REFRESH_MS);
-  };
-  tick();
-  return () => {
-    stopped = true;
-    clearTimeout(timer);
-  };
+  return every(REFRESH_MS, async () => {
+    await Promise.all([refreshReady(), refreshCharts()]);
+    stamp.textContent = `Updated ${new Date().toLocaleTimeString()} · refreshes every ${REFRESH_MS / 1000} s`;
+  });
 }
