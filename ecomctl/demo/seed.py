@@ -44,14 +44,15 @@ async def ensure_catalogue(client: ShopClient, admin_token: str,
     return SeedResult(created=len(missing), present=len(products) - len(missing))
 
 
-def seed_catalogue(gateway_url: str, admin_email: str, admin_password: str) -> SeedResult:
-    """Seed the sample catalogue into the shop at ``gateway_url`` (blocking)."""
+def seed_catalogue(gateway_url: str, admin_email: str, admin_password: str,
+                   products: tuple[SampleProduct, ...] = SAMPLE_CATALOGUE) -> SeedResult:
+    """Seed the sample catalogue (or ``products``) into the shop at ``gateway_url`` (blocking)."""
 
     async def run() -> SeedResult:
         client = ShopClient(gateway_url, lambda group, seconds, error: None)
         try:
             token = await client.login(admin_email, admin_password)
-            return await ensure_catalogue(client, token)
+            return await ensure_catalogue(client, token, products)
         except ApiError as exc:
             raise DemoError(f"could not seed the sample catalogue ({exc})",
                             hint="ecomctl status; ecomctl logs api-gateway") from None

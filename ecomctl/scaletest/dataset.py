@@ -25,7 +25,9 @@ from typing import Any
 
 import httpx
 
-from ecomctl.errors import ScaleTestError
+from ecomctl.demo.catalogue import SAMPLE_CATALOGUE, SampleProduct
+from ecomctl.demo.seed import seed_catalogue
+from ecomctl.errors import DemoError, ScaleTestError
 
 MAX_SHOPPERS = 250
 PRODUCTS = 100
@@ -54,15 +56,16 @@ class Dataset:
                 "categories": self.categories, "words": list(WORDS)}
 
 
-def _catalogue() -> list[dict[str, Any]]:
+def scale_products() -> tuple[SampleProduct, ...]:
+    """The products the run's orders go to: four ``scale-*`` categories, stock enough for any run."""
     items = []
     for (category, (brand, things)), finish in itertools.product(_KINDS.items(), _FINISHES):
         for thing in things:
             name = f"{brand} {thing}, {finish}"
             price = 12 + (sum(map(ord, name)) % 180) + 0.99
-            items.append({"name": name, "category": category, "price": f"{price:.2f}", "stock": STOCK,
-                          "description": f"A {finish} {thing} from the {brand} range, for scale tests."})
-    return items[:PRODUCTS]
+            items.append(SampleProduct(name, f"{price:.2f}", category,
+                                       f"A {finish} {thing} from the {brand} range, for scale tests.", STOCK))
+    return tuple(items[:PRODUCTS])
 
 
 def shopper_password(admin_password: str, index: int) -> str:
@@ -88,23 +91,17 @@ def _all_pages(api: httpx.Client, path: str, params: dict[str, Any]) -> list[dic
 
 def prepare(url: str, admin: tuple[str, str], shoppers: int, progress: Callable[[str], None]) -> Dataset:
     """Create what is missing (catalogue, shopper accounts) and return the run's dataset."""
+    wanted = scale_products()
+    try:
+        seeded = seed_catalogue(url, *admin, products=SAMPLE_CATALOGUE + wanted)  # the one seeding path
+    except DemoError as exc:
+        raise ScaleTestError(exc.message, hint=exc.hint) from None
+    if seeded.created:
+        progress(f"created {seeded.created} products (the sample catalogue and the scale-test products)")
     with httpx.Client(base_url=url, timeout=30) as api:
-        try:
-            login = api.post("/api/auth/login", json={"email": admin[0], "password": admin[1]})
-        except httpx.HTTPError as exc:
-            raise ScaleTestError(f"the gateway at {url} does not answer: {exc}",
-                                 hint="ecomctl status (or check --url)") from None
-        headers = {"Authorization": f"Bearer {_check(login, 'admin login').json()['access_token']}"}
-        wanted = _catalogue()
         have = {(p["category"], p["name"]): p["product_id"]
                 for category in _KINDS for p in _all_pages(api, "/api/products", {"category": category})}
-        missing = [p for p in wanted if (p["category"], p["name"]) not in have]
-        if missing:
-            progress(f"creating {len(missing)} scale-test products")
-        for item in missing:
-            made = _check(api.post("/api/products", json=item, headers=headers), "create product").json()
-            have[(item["category"], item["name"])] = made["product_id"]
-        order_products = [have[(p["category"], p["name"])] for p in wanted]
+        order_products = [have[(p.category, p.name)] for p in wanted]
         catalogue = _all_pages(api, "/api/products", {})
         browse = [p["product_id"] for p in catalogue]
         categories = sorted({p.get("category") or "" for p in catalogue} - {""})

@@ -231,35 +231,31 @@ def _read(worker: subprocess.Popen[str], result: RunResult, meter: cpu.CpuMeter 
 
 
 def resolve_target(stack: str | None, url: str | None, environ: dict[str, str] | None = None) -> Target:
-    """The gateway, admin login and components of ``--stack`` (default: the local stack) or ``--url``.
-
-    With ``--url`` the admin login comes from ``ECOMCTL_ADMIN_EMAIL`` / ``ECOMCTL_ADMIN_PASSWORD``.
+    """The gateway, admin login and components of ``--stack`` (default: the local stack) or ``--url``,
+    found the way ``ecomctl demo`` finds them (``ecomctl.demo.target``). With ``--url`` the admin
+    login comes from ``ECOMCTL_ADMIN_EMAIL`` / ``ECOMCTL_ADMIN_PASSWORD``.
     """
-    env = dict(os.environ if environ is None else environ)
-    if url:
-        if stack:
-            raise ScaleTestError("give --stack or --url, not both")
-        email, password = env.get("ECOMCTL_ADMIN_EMAIL"), env.get("ECOMCTL_ADMIN_PASSWORD")
-        if not email or not password:
-            raise ScaleTestError("--url needs the stack's admin login to seed its data",
-                                 hint="set ECOMCTL_ADMIN_EMAIL and ECOMCTL_ADMIN_PASSWORD")
-        return Target(url.rstrip("/"), url.rstrip("/"), (email, password))
+    from ecomctl.demo import target as where
     from ecomctl.settings import LOCAL_STACK, Settings
 
-    if stack and stack != LOCAL_STACK:
-        raise ScaleTestError(f"scale-test drives cloud stacks through their gateway URL (stack {stack!r})",
-                             hint=f"ecomctl outputs --stack {stack}; then ecomctl scale-test --url <storefront_url>")
-    from ecomctl import secrets
+    if url and stack:
+        raise ScaleTestError("give --stack or --url, not both")
+    if url or (stack and stack != LOCAL_STACK):
+        found = where.url_target(url) if url else where.cloud_target(str(stack))
+        if not found.admin_email or not found.admin_password:
+            raise ScaleTestError("the scale test needs the stack's admin login to seed its data",
+                                 hint="set ECOMCTL_ADMIN_EMAIL and ECOMCTL_ADMIN_PASSWORD")
+        return Target(url or f"stack {stack}", found.gateway_url, (found.admin_email, found.admin_password))
     from ecomctl.local.platform import LocalPlatform
 
-    platform = LocalPlatform(Settings.load(env))
+    platform = LocalPlatform(Settings.load(environ))
+    if not platform.created:
+        raise ScaleTestError("the local stack was never started", hint="ecomctl up")
     state = platform.status()
     if not state.healthy:
         bad = ", ".join(c.name for c in state.components if c.state != "healthy")
         raise ScaleTestError(f"the local stack is not healthy ({bad})", hint="ecomctl up; ecomctl status")
-    found = secrets.load(platform.layout.secrets_file)
-    if found is None:
-        raise ScaleTestError("the local stack has no credentials", hint="ecomctl up")
+    found = where.local_target(platform)
+    assert found.admin_email and found.admin_password  # a created local stack has its credentials
     components = {c.name: c.pid for c in state.components if c.pid}
-    return Target("the local stack", state.endpoints["gateway"], (found.admin_email, found.admin_password),
-                  components)
+    return Target("the local stack", found.gateway_url, (found.admin_email, found.admin_password), components)
