@@ -8,6 +8,7 @@
     ├── PortInUseError           a port the stack needs is taken by another process
     ├── StartupError             a component did not become healthy (carries its last log lines)
     ├── LockedError              another ecomctl holds the stack's lock
+    ├── CancelledByOperator      the operator did not confirm a change (nothing was changed)
     └── CloudError               a Pulumi engine failure (see ecomctl.cloud)
 
 The CLI's ``main()`` is the single place that catches them.
@@ -50,3 +51,7 @@ class LockedError(EcomctlError):
 
 class CloudError(EcomctlError):
     """A Pulumi engine operation failed."""
+
+
+class CancelledByOperator(EcomctlError):
+    """The operator answered no (or did not type the stack's name): nothing was changed."""

@@ -7,10 +7,8 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Protocol
 
 from filelock import FileLock, Timeout
 
@@ -23,19 +21,12 @@ from ecomctl.local.context import LocalContext
 from ecomctl.local.layout import Layout
 from ecomctl.local.spec import ComponentSpec, ProbeResult
 from ecomctl.local.supervisor import MARKER, ProcessInfo, Supervisor, kill_strays, marker, stray_processes
+from ecomctl.platform import ComponentStatus, Credentials, Reporter, StackStatus
 from ecomctl.settings import LOCAL_STACK, Settings
 
 STORES = (mariadb, kafka, dynamodb, awsapi)
 # The marker name of a class-data archive build `up` leaves running (`down` stops it like a stray).
 CLASS_DATA_BUILD = "class-data-build"
-
-
-class Reporter(Protocol):
-    """Where ``up``/``down`` report progress (the CLI draws it; tests may ignore it)."""
-
-    def step(self, message: str) -> None: ...
-
-    def component(self, name: str, state: str, detail: str) -> None: ...
 
 
 class QuietReporter:
@@ -44,45 +35,6 @@ class QuietReporter:
 
     def component(self, name: str, state: str, detail: str) -> None:
         pass
-
-
-@dataclass(frozen=True)
-class ComponentStatus:
-    name: str
-    kind: str
-    state: str  # healthy | starting | unhealthy | stopped | failed | absent
-    url: str | None
-    pid: int | None
-    uptime_s: float
-    detail: str
-
-    def as_dict(self) -> dict[str, object]:
-        out: dict[str, object] = {"name": self.name, "kind": self.kind, "state": self.state}
-        if self.url:
-            out["url"] = self.url
-        out.update(pid=self.pid, uptime_s=round(self.uptime_s, 1), detail=self.detail)
-        return out
-
-
-@dataclass(frozen=True)
-class StackStatus:
-    stack: str
-    components: tuple[ComponentStatus, ...]
-    endpoints: dict[str, str] = field(default_factory=dict)
-    state_dir: str = ""
-
-    @property
-    def healthy(self) -> bool:
-        return all(c.state == "healthy" for c in self.components)
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "stack": self.stack,
-            "healthy": self.healthy,
-            "components": [c.as_dict() for c in self.components],
-            "endpoints": self.endpoints,
-            "state_dir": self.state_dir,
-        }
 
 
 def component_names() -> list[str]:
@@ -298,6 +250,23 @@ class LocalPlatform:
                           "mysql": f"{self.mysql_host}:{self.mysql_port}"})
         return StackStatus(LOCAL_STACK, comps, endpoints, str(self.layout.root))
 
+    @property
+    def stack(self) -> str:
+        return LOCAL_STACK
+
+    def outputs(self) -> dict[str, str]:
+        return dict(self.status().endpoints)
+
+    def credentials(self) -> Credentials:
+        found = stack_secrets.load(self.layout.secrets_file)
+        if found is None:
+            raise ConfigError("the local stack has no credentials yet", hint="run: ecomctl up")
+        return Credentials(found.admin_email, found.admin_password)
+
+    def access(self) -> list[str]:
+        return [f"storefront  {self.gateway_url}/",
+                "log in      admin e-mail and password from `ecomctl credentials`; stop: `ecomctl down`"]
+
     def log_path(self, name: str) -> Path:
         if name not in component_names() and name != "supervisord":
             raise ConfigError(
@@ -309,6 +278,23 @@ class LocalPlatform:
     def log_tail(self, name: str, lines: int = 20) -> str:
         """The last ``lines`` of a component's log, secrets masked."""
         return self._tail(self.log_path(name), lines)
+
+    def follow_log(self, name: str) -> Iterator[str]:
+        """New text of a component's log as it is written (secrets masked); a rotated log starts over."""
+        path = self.log_path(name)
+        secret_values = self.context.secrets.values() if self.created else []
+        position = path.stat().st_size if path.exists() else 0
+        while True:
+            size = path.stat().st_size if path.exists() else 0
+            if size < position:  # rotated
+                position = 0
+            if size > position:
+                with path.open("rb") as fh:
+                    fh.seek(position)
+                    chunk = fh.read()
+                position += len(chunk)
+                yield stack_secrets.redact(chunk.decode(errors="replace"), secret_values)
+            time.sleep(0.3)
 
     def _tail(self, path: Path, lines: int) -> str:
         try:
