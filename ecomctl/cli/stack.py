@@ -62,8 +62,8 @@ def status(stack: StackOpt = LOCAL_STACK, as_json: JsonOpt = False) -> None:
     else:
         console.print(status_table(state))
     if not state.healthy:
-        err_console.print(f"not healthy or not deployed: {', '.join(state.not_ready)}; "
-                          f"ecomctl logs <component> (local) or ecomctl up --stack {stack}", highlight=False)
+        err_console.print(f"not healthy or not deployed: {', '.join(state.not_ready)} "
+                          f"(`ecomctl up --stack {stack}` creates or repairs them)", highlight=False)
         raise typer.Exit(3)
 
 
