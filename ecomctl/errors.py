@@ -8,6 +8,7 @@
     ├── PortInUseError           a port the stack needs is taken by another process
     ├── StartupError             a component did not become healthy (carries its last log lines)
     ├── LockedError              another ecomctl holds the stack's lock
+    ├── CancelledByOperator      the operator did not confirm a change (nothing was changed)
     ├── CloudError               a Pulumi engine failure (see ecomctl.cloud)
     ├── DemoError                the demo or the sample data could not use the shop's API
     └── ScaleTestError           a scale test that could not run (exit 2; a broken threshold is exit 1)
@@ -52,6 +53,10 @@ class LockedError(EcomctlError):
 
 class CloudError(EcomctlError):
     """A Pulumi engine operation failed."""
+
+
+class CancelledByOperator(EcomctlError):
+    """The operator answered no (or did not type the stack's name): nothing was changed."""
 
 
 class DemoError(EcomctlError):

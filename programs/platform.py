@@ -21,6 +21,9 @@ class Stage:
     name: str  # "aws", "gcp", "k8s" — run in this order by `up`, reverse by `down`
     program: Callable[[ProgramConfig, Mapping[str, Any]], None]
     description: str = ""
+    # What the stage needs on the operator's machine and from it (``ecomctl.cloud.prereqs`` checks
+    # each before the first stage changes anything): tools, credentials, reachability.
+    needs: tuple[str, ...] = ()
 
 
 def _aws(cfg: ProgramConfig, upstream: Mapping[str, Any]) -> None:
@@ -42,9 +45,12 @@ def _k8s(cfg: ProgramConfig, upstream: Mapping[str, Any]) -> None:
 
 
 STAGES: tuple[Stage, ...] = (
-    Stage("aws", _aws, "VPC, EKS, RDS, DynamoDB, MSK, S3 + Lambda, SNS/SQS, ECR + images, IAM"),
-    Stage("gcp", _gcp, "network + Cloud NAT, HA VPN to AWS, MSK rule + SCRAM user, Dataproc Flink, job on GCS"),
-    Stage("k8s", _k8s, "namespaces, config/secrets, workloads, HPAs, policies, monitoring, Argo CD"),
+    Stage("aws", _aws, "VPC, EKS, RDS, DynamoDB, MSK, S3 + Lambda, SNS/SQS, ECR + images, IAM",
+          needs=("aws-credentials", "docker")),
+    Stage("gcp", _gcp, "network + Cloud NAT, HA VPN to AWS, MSK rule + SCRAM user, Dataproc Flink, job on GCS",
+          needs=("aws-credentials", "gcp-credentials")),
+    Stage("k8s", _k8s, "namespaces, config/secrets, workloads, HPAs, policies, monitoring, Argo CD",
+          needs=("aws-credentials", "aws-cli", "eks-api")),
 )
 
 

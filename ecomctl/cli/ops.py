@@ -1,47 +1,13 @@
-"""logs / doctor."""
+"""doctor."""
 
 from __future__ import annotations
 
-import time
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from ecomctl.cli.render import console, print_json
-
-
-def logs(
-    component: Annotated[str, typer.Argument(help="A component name (see `ecomctl status`), or 'supervisord'.")],
-    follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new lines.")] = False,
-    lines: Annotated[int, typer.Option("--lines", "-n", help="How many last lines to show.")] = 50,
-) -> None:
-    """A component's log (local stack; secrets are masked)."""
-    from ecomctl.local.platform import LocalPlatform
-
-    platform = LocalPlatform()
-    path = platform.log_path(component)
-    print(platform.log_tail(component, lines))
-    if not follow:
-        return
-    secret_values = platform.context.secrets.values() if platform.created else []
-    from ecomctl.secrets import redact
-
-    position = path.stat().st_size if path.exists() else 0
-    try:
-        while True:
-            size = path.stat().st_size if path.exists() else 0
-            if size < position:  # rotated
-                position = 0
-            if size > position:
-                with path.open("rb") as fh:
-                    fh.seek(position)
-                    chunk = fh.read()
-                position += len(chunk)
-                print(redact(chunk.decode(errors="replace"), secret_values), end="", flush=True)
-            time.sleep(0.3)
-    except KeyboardInterrupt:
-        return
 
 
 def doctor(as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False) -> None:
@@ -68,5 +34,4 @@ def doctor(as_json: Annotated[bool, typer.Option("--json", help="Print one JSON 
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(logs)
     app.command()(doctor)

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from ecomctl.local.platform import StackStatus
+    from ecomctl.platform import StackStatus
 
 console = Console()
 err_console = Console(stderr=True)

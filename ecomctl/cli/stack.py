@@ -1,4 +1,8 @@
-"""up / down / status / outputs / credentials / preview: the local stack here, cloud stacks in ``cloud``."""
+"""up / down / status / outputs / credentials / logs: one call on the stack's platform, then rendering.
+
+``open_platform(stack)`` decides once whether the stack is this machine or a cloud stack; the
+commands here never ask.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,10 @@ from typing import Annotated
 
 import typer
 
-from ecomctl.cli import cloud
-from ecomctl.cli.progress import LiveReporter
+from ecomctl.cli.progress import TerminalOperator
 from ecomctl.cli.render import console, err_console, print_json, status_table
 from ecomctl.errors import StartupError
+from ecomctl.platform import open_platform
 from ecomctl.settings import LOCAL_STACK
 
 StackOpt = Annotated[
@@ -26,118 +30,92 @@ def up(
         "--no-sample-data", help="A new local stack: do not add the sample catalogue.")] = False,
 ) -> None:
     """Create or update a stack (default: the whole platform on this machine)."""
-    if stack != LOCAL_STACK:
-        cloud.up(stack, yes)
-        return
-    from ecomctl.local.platform import LocalPlatform
-
-    platform = LocalPlatform()
-    with LiveReporter() as reporter:
-        state = platform.up(reporter)
+    platform = open_platform(stack)
+    with TerminalOperator(yes=yes) as operator:
+        state = platform.up(operator)
     if not state.healthy:
-        bad = [c.name for c in state.components if c.state != "healthy"]
-        raise StartupError(f"not healthy after up: {', '.join(bad)}", hint="ecomctl status; ecomctl logs <component>")
+        raise StartupError(f"not healthy after up: {', '.join(state.not_ready)}",
+                           hint=f"ecomctl status --stack {stack}; ecomctl logs <component>")
     console.print(status_table(state))
-    from ecomctl.demo.seed import seed_new_stack
-
-    seeded = seed_new_stack(platform.layout.root, platform.gateway_url, platform.admin_email,
-                            platform.admin_password, skip=no_sample_data)
-    if seeded is not None:
-        console.print(f"sample catalogue: {seeded.created} products added", highlight=False)
-    console.print(
-        f"\n[bold green]local platform is up[/]: storefront {state.endpoints['gateway']}/  "
-        "(admin login: [bold]ecomctl credentials[/]; stop: [bold]ecomctl down[/])",
-        highlight=False,
-    )
+    added = platform.seed_sample_data(skip=no_sample_data)
+    if added is not None:
+        console.print(f"sample catalogue: {added} products added", highlight=False)
+    console.print(f"\n[bold green]stack {stack!r} is up[/]", highlight=False)
+    for line in platform.access():
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
 def down(
     stack: StackOpt = LOCAL_STACK,
     purge: Annotated[bool, typer.Option(
-        "--purge", help="Also delete the stack's data (databases, topics, objects, logs, credentials)."
+        "--purge", help="Also delete the stack's data (databases, topics, objects, logs, credentials, state)."
     )] = False,
     yes: YesOpt = False,
+    yes_destroy_production: Annotated[bool, typer.Option(
+        "--yes-destroy-production", help="On a production stack, do not ask for its name to be typed."
+    )] = False,
 ) -> None:
     """Tear a stack down in reverse order (locally: no process or port of ours is left)."""
-    if stack != LOCAL_STACK:
-        cloud.down(stack, yes, purge)
-        return
-    from ecomctl.local.platform import LocalPlatform
-
-    platform = LocalPlatform()
-    with LiveReporter() as reporter:
-        platform.down(purge=purge, reporter=reporter)
-    what = "stopped and its data deleted" if purge else "stopped (data kept; --purge deletes it)"
-    err_console.print(f"local platform {what}", highlight=False)
+    with TerminalOperator(yes=yes, yes_by_name=yes_destroy_production) as operator:
+        open_platform(stack).down(purge, operator)
+    what = "down and its data deleted" if purge else "down (data kept; --purge deletes it)"
+    err_console.print(f"stack {stack!r} is {what}", highlight=False)
 
 
 def status(stack: StackOpt = LOCAL_STACK, as_json: JsonOpt = False) -> None:
-    """Every component with its state, address and health."""
-    if stack != LOCAL_STACK:
-        cloud.status(stack, as_json)
-        return
-    from ecomctl.local.platform import LocalPlatform
-
-    state = LocalPlatform().status()
+    """Every component with its state, address and health (exit 3 when one is not healthy)."""
+    state = open_platform(stack).status()
     if as_json:
         print_json(state.as_dict())
     else:
         console.print(status_table(state))
         for alert in state.alerts:
             console.print(f"[red]alert firing[/] {alert.name} ({alert.severity}): {alert.summary}", highlight=False)
-        if not state.healthy:
-            err_console.print("not every component is healthy: ecomctl logs <component>", highlight=False)
     if not state.healthy:
+        err_console.print(f"not healthy or not deployed: {', '.join(state.not_ready)} "
+                          f"(`ecomctl up --stack {stack}` creates or repairs them)", highlight=False)
         raise typer.Exit(3)
 
 
 def outputs(stack: StackOpt = LOCAL_STACK, as_json: JsonOpt = False) -> None:
-    """The stack's outputs: URLs, endpoints, names."""
-    if stack != LOCAL_STACK:
-        cloud.outputs(stack, as_json)
-        return
-    from ecomctl.local.platform import LocalPlatform
-
-    state = LocalPlatform().status()
+    """The stack's outputs: URLs, endpoints, names (secrets masked)."""
+    platform = open_platform(stack)
+    found = platform.outputs()
     if as_json:
-        print_json({"stack": state.stack, **state.endpoints})
+        print_json({"stack": stack, **found})
         return
-    for key, value in state.endpoints.items():
-        console.print(f"{key:<16} {value}", highlight=False)
+    for line in platform.access():
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
+    for key, value in found.items():
+        console.print(f"{key:<40} {value}", highlight=False, soft_wrap=True)
 
 
 def credentials(stack: StackOpt = LOCAL_STACK, as_json: JsonOpt = False) -> None:
     """The stack's admin login (generated at the first up, stored owner-only)."""
-    if stack != LOCAL_STACK:
-        cloud.credentials(stack, as_json)
-        return
-    from ecomctl import secrets
-    from ecomctl.errors import ConfigError
-    from ecomctl.local.platform import LocalPlatform
-
-    platform = LocalPlatform()
-    found = secrets.load(platform.layout.secrets_file)
-    if found is None:
-        raise ConfigError("the local stack has no credentials yet", hint="run: ecomctl up")
+    found = open_platform(stack).credentials()
     if as_json:
         print_json({"admin_email": found.admin_email, "admin_password": found.admin_password})
     else:
-        console.print(f"admin e-mail    {found.admin_email}\nadmin password  {found.admin_password}", highlight=False)
+        console.print(f"admin e-mail    {found.admin_email}\nadmin password  {found.admin_password}",
+                      highlight=False)
 
 
-def preview(
-    stack: Annotated[str | None, typer.Option("--stack", "-s", help="Cloud stack to preview (default: dev).")] = None,
-    offline: Annotated[bool, typer.Option(
-        "--offline", help="No cloud account or Pulumi CLI: evaluate the programs with Pulumi's mock runtime."
-    )] = False,
-    as_json: JsonOpt = False,
+def logs(
+    component: Annotated[str, typer.Argument(help="A component name (see `ecomctl status`), or 'supervisord'.")],
+    stack: StackOpt = LOCAL_STACK,
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new lines.")] = False,
+    lines: Annotated[int, typer.Option("--lines", "-n", help="How many last lines to show.")] = 50,
 ) -> None:
-    """What `up` would change on a cloud stack; --offline for CI (resources, policy findings, cost)."""
-    if stack == LOCAL_STACK:
-        from ecomctl.errors import ConfigError
-
-        raise ConfigError("preview is for cloud stacks", hint="ecomctl preview --offline (or --stack dev)")
-    cloud.preview(stack or "dev", offline, as_json)
+    """A component's log (secrets are masked; local stack only)."""
+    platform = open_platform(stack)
+    print(platform.log_tail(component, lines))
+    if not follow:
+        return
+    try:
+        for text in platform.follow_log(component):
+            print(text, end="", flush=True)
+    except KeyboardInterrupt:
+        return
 
 
 def register(app: typer.Typer) -> None:
@@ -146,4 +124,4 @@ def register(app: typer.Typer) -> None:
     app.command()(status)
     app.command()(outputs)
     app.command()(credentials)
-    app.command()(preview)
+    app.command()(logs)

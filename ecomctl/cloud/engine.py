@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ecomctl.cloud.programs import config_key
 from ecomctl.cloud.stages import (
     ConfigFactory,
     StageLike,
@@ -286,10 +287,7 @@ def qualify(key: str) -> str:
     """``node_max`` → ``ecomctl:node_max`` (checked against the documented keys); ``aws:region`` as is."""
     if ":" in key:
         return key
-    from programs.config import CONFIG_KEYS
-
-    names = [k.name for k in CONFIG_KEYS]
-    if key not in names:
+    if config_key(key) is None:
         raise ConfigError(
             f"unknown configuration key {key!r}",
             hint="`ecomctl config keys` lists them; provider keys take their namespace, e.g. aws:region",

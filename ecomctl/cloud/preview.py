@@ -16,6 +16,7 @@ from typing import Any
 from ecomctl.cloud.cost import Estimate, estimate
 from ecomctl.cloud.offline import Resource, run_offline
 from ecomctl.cloud.policy import RULES, Violation, evaluate
+from ecomctl.cloud.programs import load_programs
 from ecomctl.cloud.stages import StageLike, platform_stages
 from ecomctl.cloud.workspace import CloudSettings
 from ecomctl.errors import ConfigError
@@ -56,13 +57,11 @@ class PreviewReport:
 
 def offline_preview(stack: str, stages: Sequence[StageLike] | None = None,
                     environ: Mapping[str, str] | None = None) -> PreviewReport:
-    from programs.config import ProgramConfig
-
     started = time.monotonic()
     settings = CloudSettings.load(stack, environ)
     overrides = stack_overrides(settings)
     try:
-        config = ProgramConfig.for_stack(stack, **overrides)
+        config = load_programs().config(stack, overrides)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"stack {stack!r} has an invalid configuration: {exc}",
                           hint=f"ecomctl config list --stack {stack}") from None
@@ -79,17 +78,16 @@ def offline_preview(stack: str, stages: Sequence[StageLike] | None = None,
 
 def stack_overrides(settings: CloudSettings) -> dict[str, Any]:
     """The stack's plain ``ecomctl:*`` config values as ``ProgramConfig`` fields."""
-    from programs.config import CONFIG_KEYS, parse_value
-
+    programs = load_programs()
     raw = read_stack_config(settings.work_dir("aws") / f"Pulumi.{settings.stack}.yaml")
-    keys = {k.name: k for k in CONFIG_KEYS}
+    keys = {k.name: k for k in programs.config_keys}
     values: dict[str, Any] = {}
     for full, value in raw.items():
         namespace, _, name = full.partition(":")
         if namespace != CONFIG_NAMESPACE or isinstance(value, Mapping) or name not in keys:
             continue
         try:
-            values[name] = parse_value(keys[name], str(value))
+            values[name] = programs.parse_value(keys[name], str(value))
         except ValueError:
             raise ConfigError(f"config {full}={value!r} is not a valid {keys[name].type}",
                               hint=f"ecomctl config set {name} <value> --stack {settings.stack}") from None

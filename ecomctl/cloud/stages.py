@@ -1,7 +1,7 @@
 """The stages of a cloud stack, in ``up`` order (``down`` runs them reversed).
 
-The real stages come from ``programs.platform.STAGES``; tests pass their own small stages with
-the same shape, so the engine can be exercised without building the whole platform.
+The real stages come from the installed programs (``ecomctl.cloud.programs``); tests pass their
+own small stages with the same shape, so the engine can be exercised without the whole platform.
 """
 
 from __future__ import annotations
@@ -9,22 +9,14 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any
 
+from ecomctl.cloud.programs import StageLike as StageLike  # re-exported: the engine's stage type
+from ecomctl.cloud.programs import load_programs
 from ecomctl.errors import ConfigError
 
 STAGES_VAR = "ECOMCTL_CLOUD_STAGES"
 """``module:attribute`` of another stage sequence (a test seam; unset in normal use)."""
-
-
-class StageLike(Protocol):
-    """What the engine needs of a stage (``programs.platform.Stage`` satisfies it)."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def program(self) -> Callable[[Any, Mapping[str, Any]], None]: ...
 
 
 ConfigFactory = Callable[[], Any]
@@ -32,7 +24,7 @@ ConfigFactory = Callable[[], Any]
 
 
 def platform_stages() -> Sequence[StageLike]:
-    """``programs.platform.STAGES``, or the sequence ``$ECOMCTL_CLOUD_STAGES`` names."""
+    """The installed programs' stages, or the sequence ``$ECOMCTL_CLOUD_STAGES`` names."""
     override = os.environ.get(STAGES_VAR)
     if override:
         module, _, attr = override.partition(":")
@@ -41,16 +33,11 @@ def platform_stages() -> Sequence[StageLike]:
         except (ImportError, AttributeError) as exc:
             raise ConfigError(f"{STAGES_VAR}={override!r} cannot be loaded: {exc}") from None
         return found
-    from programs.platform import STAGES
-
-    stages: Sequence[StageLike] = STAGES
-    return stages
+    return load_programs().stages
 
 
 def pulumi_config() -> Any:
-    from programs.config import ProgramConfig
-
-    return ProgramConfig.from_pulumi_config()
+    return load_programs().pulumi_config()
 
 
 def upstream_key(stage: str, output: str) -> str:

@@ -25,14 +25,14 @@ def local_target(platform: LocalPlatform) -> Target:
 
 def cloud_target(stack: str) -> Target:
     """A deployed cloud stack: the storefront URL and admin login from its outputs."""
-    from ecomctl.cloud.engine import Engine
-    from ecomctl.cloud.workspace import CloudSettings
+    from ecomctl.platform import open_platform
 
-    outputs = Engine(CloudSettings.load(stack), on_event=None).outputs()
-    url = outputs.get("storefront_url")
+    platform = open_platform(stack)
+    url = platform.outputs().get("storefront_url")
     if not url:
         raise ConfigError(f"stack {stack!r} has no storefront URL yet", hint=f"ecomctl up --stack {stack}")
-    return Target(str(url).rstrip("/"), outputs.get("admin_email"), outputs.get("admin_password"))
+    login = platform.credentials()
+    return Target(str(url).rstrip("/"), login.admin_email, login.admin_password)
 
 
 def url_target(url: str) -> Target:

@@ -7,10 +7,8 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Protocol
 
 from filelock import FileLock, Timeout
 
@@ -23,19 +21,12 @@ from ecomctl.local.context import LocalContext
 from ecomctl.local.layout import Layout
 from ecomctl.local.spec import ComponentSpec, ProbeResult
 from ecomctl.local.supervisor import ProcessInfo, Supervisor, kill_strays, stray_processes
+from ecomctl.platform import Alert, ComponentStatus, Credentials, Reporter, StackStatus
 from ecomctl.settings import LOCAL_STACK, Settings
 
 STORES = (mariadb, kafka, dynamodb, awsapi)
 # Started with the stores (it needs none of them); nothing uses it, so `down` stops it first.
 INFRA = (*STORES, prometheus)
-
-
-class Reporter(Protocol):
-    """Where ``up``/``down`` report progress (the CLI draws it; tests may ignore it)."""
-
-    def step(self, message: str) -> None: ...
-
-    def component(self, name: str, state: str, detail: str) -> None: ...
 
 
 class QuietReporter:
@@ -44,48 +35,6 @@ class QuietReporter:
 
     def component(self, name: str, state: str, detail: str) -> None:
         pass
-
-
-@dataclass(frozen=True)
-class ComponentStatus:
-    name: str
-    kind: str
-    state: str  # healthy | starting | unhealthy | stopped | failed | absent
-    url: str | None
-    pid: int | None
-    uptime_s: float
-    detail: str
-
-    def as_dict(self) -> dict[str, object]:
-        out: dict[str, object] = {"name": self.name, "kind": self.kind, "state": self.state}
-        if self.url:
-            out["url"] = self.url
-        out.update(pid=self.pid, uptime_s=round(self.uptime_s, 1), detail=self.detail)
-        return out
-
-
-@dataclass(frozen=True)
-class StackStatus:
-    stack: str
-    components: tuple[ComponentStatus, ...]
-    endpoints: dict[str, str] = field(default_factory=dict)
-    state_dir: str = ""
-    alerts: tuple[prometheus.FiringAlert, ...] = ()
-    """Alerts firing on the stack's Prometheus (empty when it does not answer)."""
-
-    @property
-    def healthy(self) -> bool:
-        return all(c.state == "healthy" for c in self.components)
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "stack": self.stack,
-            "healthy": self.healthy,
-            "components": [c.as_dict() for c in self.components],
-            "endpoints": self.endpoints,
-            "state_dir": self.state_dir,
-            "alerts": [a.as_dict() for a in self.alerts],
-        }
 
 
 def component_names() -> list[str]:
@@ -296,11 +245,34 @@ class LocalPlatform:
                           "prometheus": self.prometheus_url})
         return StackStatus(LOCAL_STACK, comps, endpoints, str(self.layout.root), self.firing_alerts())
 
-    def firing_alerts(self) -> tuple[prometheus.FiringAlert, ...]:
+    def seed_sample_data(self, skip: bool) -> int | None:
+        from ecomctl.demo.seed import seed_new_stack
+
+        seeded = seed_new_stack(self.layout.root, self.gateway_url, self.admin_email, self.admin_password, skip=skip)
+        return None if seeded is None else seeded.created
+
+    def firing_alerts(self) -> tuple[Alert, ...]:
         try:
             return tuple(prometheus.firing_alerts(self.prometheus_url))
         except (OSError, ValueError, KeyError):  # Prometheus stopped or starting: its row says so
             return ()
+
+    @property
+    def stack(self) -> str:
+        return LOCAL_STACK
+
+    def outputs(self) -> dict[str, str]:
+        return dict(self.status().endpoints)
+
+    def credentials(self) -> Credentials:
+        found = stack_secrets.load(self.layout.secrets_file)
+        if found is None:
+            raise ConfigError("the local stack has no credentials yet", hint="run: ecomctl up")
+        return Credentials(found.admin_email, found.admin_password)
+
+    def access(self) -> list[str]:
+        return [f"storefront  {self.gateway_url}/",
+                "log in      admin e-mail and password from `ecomctl credentials`; stop: `ecomctl down`"]
 
     def log_path(self, name: str) -> Path:
         if name not in component_names() and name != "supervisord":
@@ -313,6 +285,23 @@ class LocalPlatform:
     def log_tail(self, name: str, lines: int = 20) -> str:
         """The last ``lines`` of a component's log, secrets masked."""
         return self._tail(self.log_path(name), lines)
+
+    def follow_log(self, name: str) -> Iterator[str]:
+        """New text of a component's log as it is written (secrets masked); a rotated log starts over."""
+        path = self.log_path(name)
+        secret_values = self.context.secrets.values() if self.created else []
+        position = path.stat().st_size if path.exists() else 0
+        while True:
+            size = path.stat().st_size if path.exists() else 0
+            if size < position:  # rotated
+                position = 0
+            if size > position:
+                with path.open("rb") as fh:
+                    fh.seek(position)
+                    chunk = fh.read()
+                position += len(chunk)
+                yield stack_secrets.redact(chunk.decode(errors="replace"), secret_values)
+            time.sleep(0.3)
 
     def _tail(self, path: Path, lines: int) -> str:
         try:

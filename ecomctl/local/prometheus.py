@@ -22,6 +22,7 @@ from blueprint import observability
 from ecomctl.local import probes, system
 from ecomctl.local.context import HOST, LocalContext
 from ecomctl.local.spec import ComponentSpec
+from ecomctl.platform import Alert
 
 NAME = "prometheus"
 RETENTION_TIME = "2d"
@@ -90,17 +91,6 @@ def spec(ctx: LocalContext) -> ComponentSpec:
     )
 
 
-@dataclass(frozen=True)
-class FiringAlert:
-    name: str
-    severity: str
-    summary: str
-    since: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"name": self.name, "severity": self.severity, "summary": self.summary, "since": self.since}
-
-
 def _get(url: str, timeout: float) -> Any:
     with urllib.request.urlopen(url, timeout=timeout) as response:
         body = json.loads(response.read())
@@ -115,11 +105,11 @@ def query(base_url: str, promql: str, timeout: float = 5.0) -> list[dict[str, An
     return list(data["result"])
 
 
-def firing_alerts(base_url: str, timeout: float = 2.0) -> list[FiringAlert]:
+def firing_alerts(base_url: str, timeout: float = 2.0) -> list[Alert]:
     """Alerts in state ``firing`` (pending ones have not lasted their ``for:`` yet)."""
     alerts: list[dict[str, Any]] = _get(f"{base_url}/api/v1/alerts", timeout)["alerts"]
     return [
-        FiringAlert(a["labels"].get("alertname", "?"), a["labels"].get("severity", ""),
+        Alert(a["labels"].get("alertname", "?"), a["labels"].get("severity", ""),
                     a.get("annotations", {}).get("summary", ""), a.get("activeAt", ""))
         for a in alerts if a.get("state") == "firing"
     ]
