@@ -5,7 +5,7 @@ the stages in order and hands each one the plain outputs of the stages before it
 ``"<stage>.<output>"``; ``down`` destroys them in reverse order. Every Automation call blocks;
 engine events arrive on Pulumi's worker threads and go to ``on_event(stage, event)`` untouched
 (``ecomctl.cloud.progress`` turns them into a Rich view through a thread-safe queue).
-Tests put a stand-in ``pulumi`` executable first on PATH: nothing here knows.
+The ``pulumi`` executable is the one ``ecomctl.cloud.pulumi_cli`` finds (the cached build first).
 """
 
 from __future__ import annotations
