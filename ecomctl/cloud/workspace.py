@@ -22,6 +22,7 @@ import functools
 import os
 import re
 import secrets
+import urllib.parse
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -135,6 +136,8 @@ def workspace_options(settings: CloudSettings, stage: str) -> auto.LocalWorkspac
 
     work_dir = settings.work_dir(stage)
     work_dir.mkdir(parents=True, exist_ok=True)
+    if settings.backend_url.startswith("file://"):  # the CLI refuses a backend directory that does not exist
+        Path(urllib.parse.urlparse(settings.backend_url).path).mkdir(parents=True, exist_ok=True)
     return auto.LocalWorkspaceOptions(
         work_dir=str(work_dir),
         pulumi_command=_pulumi_command(require_pulumi_cli()),

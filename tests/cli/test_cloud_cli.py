@@ -198,7 +198,7 @@ def test_preview_with_the_engine_shows_changes_per_stage(pulumi_backend: FileBac
     assert done.returncode == 0, done.stderr
     assert "aws    create 2" in done.stdout
     assert "gcp    not previewed: the stages before it are not deployed yet" in done.stdout
-    assert not list(pulumi_backend.root.glob("stacks/*/dev.json"))  # a preview saves no state
+    assert not pulumi_backend.checkpoint("ecomctl-aws").get("resources")  # a preview saves no resources
 
 
 def test_a_locked_stack_gives_the_way_out(pulumi_backend: FileBackend, cloud_creds: None) -> None:
@@ -215,7 +215,8 @@ def test_a_locked_stack_gives_the_way_out(pulumi_backend: FileBackend, cloud_cre
 
 @pytest.mark.slow
 def test_ctrl_c_cancels_cleanly(pulumi_backend: FileBackend, cloud_creds: None) -> None:
-    env = {**os.environ, "ECOMCTL_SAMPLE_DELAY": "60", "COLUMNS": "200"}
+    # The engine stops only once the running program returns: the aws stand-in takes 10 s.
+    env = {**os.environ, "ECOMCTL_SAMPLE_DELAY": "10", "COLUMNS": "200"}
     # Ctrl-C as a user at a terminal sends it: with the default disposition, even when this test run
     # inherited SIGINT ignored (a shell's background `&` job without job control does that).
     proc = subprocess.Popen([sys.executable, "-m", "ecomctl", "up", "--stack", "dev", "--yes"], env=env,

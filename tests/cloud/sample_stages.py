@@ -35,7 +35,9 @@ def _standin(stage: str, kind: str, name: str, **props: Any) -> Any:
 
     if os.environ.get("ECOMCTL_SAMPLE_FAIL") == stage:
         raise RuntimeError(f"creating {kind} {name!r}: AccessDenied: the stand-in of stage {stage} refuses")
-    return pulumi.ComponentResource(STANDIN + kind, name, props)
+    component = pulumi.ComponentResource(STANDIN + kind, name, props)
+    component.register_outputs({})
+    return component
 
 
 def aws(cfg: Any, upstream: Mapping[str, Any]) -> None:

@@ -79,6 +79,7 @@ def fx_deployed(tmp_path_factory: pytest.TempPathFactory, pulumi_binary: Path) -
         engine.set_config("node_max", "9", secret=False)
         engine.set_config("gcp:accessToken", SECRET_TOKEN, secret=True)
         first_preview = engine.preview()
+        events.clear()  # from here on: the events of `up`
         outputs = engine.up()
         yield Deployed(engine, FileBackend(pulumi_binary, tmp / "state"), first_preview, outputs, events)
 
