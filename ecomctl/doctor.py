@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 from ecomctl.errors import EcomctlError
 from ecomctl.settings import Settings
@@ -81,24 +79,6 @@ def _tool(name: str, fix: str, scope: str) -> Check:
 
 
 def _cloud() -> list[Check]:
-    try:
-        from ecomctl.cloud import prereqs
-    except ImportError:
-        return _basic_cloud()
+    from ecomctl.cloud import prereqs
+
     return [Check(n, ok, d, f, "cloud") for (n, ok, d, f) in prereqs.cloud_checks()]
-
-
-def _basic_cloud() -> list[Check]:
-    pulumi = shutil.which("pulumi")
-    version = ""
-    if pulumi:
-        version = subprocess.run([pulumi, "version"], capture_output=True, text=True, timeout=20).stdout.strip()
-    aws = bool(os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_PROFILE")
-               or Path.home().joinpath(".aws", "credentials").exists())
-    return [
-        Check("pulumi CLI", pulumi is not None, version or "not found",
-              "" if pulumi else "install from https://www.pulumi.com/docs/install/ "
-              "(`ecomctl preview --offline` works without it)", "cloud"),
-        Check("aws credentials", aws, "found" if aws else "none",
-              "" if aws else "set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY", "cloud"),
-    ]

@@ -5,7 +5,7 @@ the stages in order and hands each one the plain outputs of the stages before it
 ``"<stage>.<output>"``; ``down`` destroys them in reverse order. Every Automation call blocks;
 engine events arrive on Pulumi's worker threads and go to ``on_event(stage, event)`` untouched
 (``ecomctl.cloud.progress`` turns them into a Rich view through a thread-safe queue).
-Tests put a stand-in ``pulumi`` executable first on PATH: nothing here knows.
+The ``pulumi`` executable is the one ``ecomctl.cloud.pulumi_cli`` finds (the cached build first).
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ class Engine:
             stack = self._stack(stage, StackOutputs(tuple(done)))
             with engine_errors(self.settings.stack, stage.name, "up"):
                 result = stack.up(color="never", on_event=self._sink(stage.name))
-            done.append(_stage_outputs(stage.name, result.outputs))
+            done.append(_stage_outputs(stage.name, result.outputs, done))
         return StackOutputs(tuple(done))
 
     def preview(self) -> dict[str, dict[str, int] | None]:
@@ -178,7 +178,7 @@ class Engine:
             if stack is None:
                 continue
             with engine_errors(self.settings.stack, stage.name, "outputs"):
-                found.append(_stage_outputs(stage.name, stack.outputs()))
+                found.append(_stage_outputs(stage.name, stack.outputs(), found))
         return StackOutputs(tuple(found))
 
     def resources(self) -> list[DeployedResource]:
@@ -270,7 +270,7 @@ class Engine:
             stack = self._existing(stage)
             if stack is not None:
                 with engine_errors(self.settings.stack, stage.name, "outputs"):
-                    before.append(_stage_outputs(stage.name, stack.outputs()))
+                    before.append(_stage_outputs(stage.name, stack.outputs(), before))
         return StackOutputs(tuple(before))
 
     def _index(self, stage_name: str) -> int:
@@ -295,9 +295,25 @@ def qualify(key: str) -> str:
     return f"{CONFIG_NAMESPACE}:{key}"
 
 
-def _stage_outputs(stage: str, outputs: Mapping[str, Any]) -> StageOutputs:
+def _stage_outputs(stage: str, outputs: Mapping[str, Any], before: Sequence[StageOutputs] = ()) -> StageOutputs:
+    """Plain values; secret are those Pulumi marks secret and those holding an earlier secret's value.
+
+    Pulumi flags only top-level secrets: an output that nests a secret (a map holding a password)
+    comes back unflagged, in plain text, so it is matched against the secrets known so far."""
+    known = [s.values[k] for s in before for k in s.secret]
+    known += [v.value for v in outputs.values() if v.secret]
     return StageOutputs(
         stage=stage,
         values={k: v.value for k, v in outputs.items()},
-        secret=frozenset(k for k, v in outputs.items() if v.secret),
+        secret=frozenset(k for k, v in outputs.items() if v.secret or _holds(v.value, known)),
     )
+
+
+def _holds(value: Any, secrets: Sequence[Any]) -> bool:
+    if any(value == s for s in secrets if s not in (None, "")):
+        return True
+    if isinstance(value, Mapping):
+        return any(_holds(v, secrets) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_holds(v, secrets) for v in value)
+    return False

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ecomctl.cloud.pulumi_cli import cache_root, find_cli, installed_version
 from ecomctl.cloud.workspace import INSTALL_PULUMI
 from ecomctl.errors import PrerequisiteError
 
@@ -27,15 +28,13 @@ GCP_FIX = ("set Google Cloud credentials: `gcloud auth application-default login
 
 
 def pulumi_check() -> CheckRow:
-    found = shutil.which("pulumi")
+    found = find_cli()
     if found is None:
-        return ("Pulumi CLI", False, "not on PATH", INSTALL_PULUMI)
-    try:
-        version = subprocess.run([found, "version"], capture_output=True, text=True, timeout=20,
-                                 env={**os.environ, "PULUMI_SKIP_UPDATE_CHECK": "true"}).stdout.strip()
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return ("Pulumi CLI", False, f"{found} does not run: {exc}", INSTALL_PULUMI)
-    return ("Pulumi CLI", True, f"{version or 'unknown version'} at {found}", "")
+        return ("Pulumi CLI", False, f"not built in {cache_root()} and not on PATH", INSTALL_PULUMI)
+    version = installed_version(found)
+    if not version:
+        return ("Pulumi CLI", False, f"{found} does not run", INSTALL_PULUMI)
+    return ("Pulumi CLI", True, f"{version} at {found}", "")
 
 
 def aws_check(environ: Mapping[str, str] | None = None) -> CheckRow:

@@ -18,23 +18,25 @@ variable                        meaning                                      def
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import secrets
-import shutil
+import urllib.parse
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ecomctl.cloud.pulumi_cli import BUILD_HINT, find_cli
 from ecomctl.errors import CloudError, ConfigError, LockedError, PrerequisiteError
 
 if TYPE_CHECKING:
     from pulumi import automation as auto
 
 INSTALL_PULUMI = (
-    "the Pulumi CLI is not installed: install it with `curl -fsSL https://get.pulumi.com | sh` "
-    "(see https://www.pulumi.com/docs/install/) and put it on PATH; "
+    f"the Pulumi CLI is not installed: {BUILD_HINT}, or install a release "
+    "(`curl -fsSL https://get.pulumi.com | sh`) and put it on PATH; "
     "`ecomctl preview --offline` works without it"
 )
 
@@ -111,11 +113,22 @@ def _stored_passphrase(path: Path) -> str:
 
 
 def require_pulumi_cli() -> str:
-    """The ``pulumi`` executable on PATH, or a one-line ``PrerequisiteError`` saying how to install it."""
-    found = shutil.which("pulumi")
+    """The ``pulumi`` executable (``pulumi_cli.find_cli``), or a one-line ``PrerequisiteError``."""
+    found = find_cli()
     if found is None:
         raise PrerequisiteError(INSTALL_PULUMI)
-    return found
+    return str(found)
+
+
+@functools.lru_cache(maxsize=4)
+def _pulumi_command(executable: str) -> auto.PulumiCommand:
+    """One ``PulumiCommand`` per executable and process (making one runs ``pulumi version``)."""
+    from pulumi import automation as auto
+
+    path = Path(executable)
+    if path.parent.name == "bin":
+        return auto.PulumiCommand(root=str(path.parent.parent))
+    return auto.PulumiCommand()  # a ``pulumi`` on PATH outside a ``bin`` directory: found by name
 
 
 def workspace_options(settings: CloudSettings, stage: str) -> auto.LocalWorkspaceOptions:
@@ -123,8 +136,11 @@ def workspace_options(settings: CloudSettings, stage: str) -> auto.LocalWorkspac
 
     work_dir = settings.work_dir(stage)
     work_dir.mkdir(parents=True, exist_ok=True)
+    if settings.backend_url.startswith("file://"):  # the CLI refuses a backend directory that does not exist
+        Path(urllib.parse.urlparse(settings.backend_url).path).mkdir(parents=True, exist_ok=True)
     return auto.LocalWorkspaceOptions(
         work_dir=str(work_dir),
+        pulumi_command=_pulumi_command(require_pulumi_cli()),
         env_vars=settings.env_vars(),
         secrets_provider=settings.secrets_provider,
         project_settings=auto.ProjectSettings(

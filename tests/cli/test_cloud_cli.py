@@ -1,8 +1,8 @@
 """``ecomctl`` on cloud stacks, run as a user runs it: a subprocess, exit codes, stdout and stderr.
 
-The stand-in ``pulumi`` (tests/cloud/fake_pulumi) is the only double; the stages are the small
-ones in ``tests/cloud/sample_stages.py`` (``ECOMCTL_CLOUD_STAGES``), except for the offline
-previews, which evaluate the real three programs.
+The Pulumi CLI is the real one (built by ``bin/pulumi-cli``) with a ``file://`` backend; the
+stages are the component-only stand-ins in ``tests/cloud/sample_stages.py``
+(``ECOMCTL_CLOUD_STAGES``), except for the offline previews, which evaluate the real three programs.
 """
 
 from __future__ import annotations
@@ -19,7 +19,13 @@ from pathlib import Path
 import pytest
 
 from tests.cloud import sample_stages
-from tests.cloud.conftest import FakePulumi, fx_cloud_env, fx_fake_pulumi, fx_no_pulumi  # noqa: F401
+from tests.cloud.conftest import (  # noqa: F401
+    FileBackend,
+    fx_cloud_env,
+    fx_no_pulumi,
+    fx_pulumi_backend,
+    fx_pulumi_binary,
+)
 
 SAMPLE = "tests.cloud.sample_stages:STAGES"
 REPO = Path(__file__).resolve().parents[2]
@@ -34,7 +40,7 @@ def ecomctl(*args: str, input_text: str | None = None, timeout: float = 180,
 
 @pytest.fixture(name="cloud_creds")
 def fx_cloud_creds(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Credentials that pass the presence checks (nothing reaches a cloud: pulumi is the stand-in)."""
+    """Credentials that pass the presence checks (nothing reaches a cloud: the stages are stand-ins)."""
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIATEST")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test-secret")
@@ -47,19 +53,19 @@ def test_up_without_the_pulumi_cli_is_one_line(no_pulumi: Path) -> None:
     assert done.returncode != 0
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
-    assert lines[0].startswith("error: the Pulumi CLI is not installed: install it with")
+    assert lines[0].startswith("error: the Pulumi CLI is not installed: build it with `bin/pulumi-cli`")
     assert "get.pulumi.com" in lines[0] and "`ecomctl preview --offline` works without it" in lines[0]
     assert done.stdout == ""
 
 
-def test_up_without_cloud_credentials_says_what_to_set(fake_pulumi: FakePulumi, tmp_path: Path) -> None:
+def test_up_without_cloud_credentials_says_what_to_set(pulumi_backend: FileBackend, tmp_path: Path) -> None:
     env = {k: "" for k in ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "GOOGLE_APPLICATION_CREDENTIALS")}
     done = ecomctl("up", "--stack", "dev", "--yes", HOME=str(tmp_path), **env)
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [
         "error: no AWS credentials found: set AWS credentials: `aws configure` (or AWS_PROFILE, or "
         "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY); `ecomctl preview --offline` works without them"]
-    assert fake_pulumi.commands("up") == []
+    assert not pulumi_backend.root.exists()  # no stack was created
 
 
 @pytest.mark.slow
@@ -84,13 +90,14 @@ def test_preview_offline_json_lists_every_program_with_policies_and_cost(no_pulu
 
 
 @pytest.mark.slow
-def test_an_insecure_config_fails_the_offline_preview_naming_the_rule(fake_pulumi: FakePulumi,
+def test_an_insecure_config_fails_the_offline_preview_naming_the_rule(pulumi_backend: FileBackend,
                                                                       monkeypatch: pytest.MonkeyPatch,
                                                                       tmp_path: Path) -> None:
     monkeypatch.setenv("ECOMCTL_CLOUD_STAGES", SAMPLE)  # `config set` touches the sample stages' stacks
     assert ecomctl("config", "set", "admin_cidrs", "0.0.0.0/0", "--stack", "ci").returncode == 0
     monkeypatch.delenv("ECOMCTL_CLOUD_STAGES")
-    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}/usr/bin{os.pathsep}/bin")  # no pulumi
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}/usr/bin{os.pathsep}/bin")  # no pulumi on PATH
+    monkeypatch.setenv("ECOMCTL_CACHE_DIR", str(tmp_path / "empty-cache"))  # and none built
 
     done = ecomctl("preview", "--offline", "--json", "--stack", "ci")
     assert done.returncode == 1
@@ -103,7 +110,7 @@ def test_an_insecure_config_fails_the_offline_preview_naming_the_rule(fake_pulum
 
 
 @pytest.mark.slow
-def test_up_prints_the_addresses_and_outputs_keep_secrets_masked(fake_pulumi: FakePulumi,
+def test_up_prints_the_addresses_and_outputs_keep_secrets_masked(pulumi_backend: FileBackend,
                                                                  cloud_creds: None) -> None:
     up = ecomctl("up", "--stack", "dev", "--yes")
     assert up.returncode == 0, up.stderr
@@ -113,8 +120,8 @@ def test_up_prints_the_addresses_and_outputs_keep_secrets_masked(fake_pulumi: Fa
     assert "ecomctl credentials --stack dev" in up.stdout
     assert "argocd-initial-admin-secret" in up.stdout and "kube-prometheus-stack-grafana" in up.stdout
     # engine events, one line per resource on a non-terminal
-    assert "aws  created random:index/randomPet:RandomPet cluster-name" in up.stderr
-    assert "k8s  created random:index/randomString:RandomString release" in up.stderr
+    assert "aws  created ecomctl:standin:Cluster cluster-name" in up.stderr
+    assert "k8s  created ecomctl:standin:Release release" in up.stderr
     assert sample_stages.ADMIN_PASSWORD not in up.stdout + up.stderr
 
     outputs = ecomctl("outputs", "--stack", "dev", "--json")
@@ -136,19 +143,21 @@ def test_up_prints_the_addresses_and_outputs_keep_secrets_masked(fake_pulumi: Fa
 
 
 @pytest.mark.slow
-def test_down_lists_what_it_deletes_and_asks_first(fake_pulumi: FakePulumi, cloud_creds: None) -> None:
+def test_down_lists_what_it_deletes_and_asks_first(pulumi_backend: FileBackend, cloud_creds: None) -> None:
     assert ecomctl("up", "--stack", "dev", "--yes").returncode == 0
 
     refused = ecomctl("down", "--stack", "dev", input_text="n\n")
     assert refused.returncode != 0
     assert "3 resources to delete" in refused.stderr
-    assert "random:index/randomPet:RandomPet" in refused.stderr
-    assert fake_pulumi.commands("destroy") == []
+    assert "ecomctl:standin:Cluster" in refused.stderr
+    assert len(pulumi_backend.checkpoint("ecomctl-aws")["resources"]) == 2  # nothing was deleted
 
     done = ecomctl("down", "--stack", "dev", "--yes", "--purge")
     assert done.returncode == 0, done.stderr
-    assert [c["project"] for c in fake_pulumi.commands("destroy")] == ["ecomctl-k8s", "ecomctl-gcp", "ecomctl-aws"]
-    assert not (fake_pulumi.state_root / "dev").exists()
+    deleted = [line.split()[1] for line in done.stderr.splitlines() if " deleted ecomctl:standin:" in line]
+    assert deleted == ["k8s", "gcp", "aws"]
+    assert not list((pulumi_backend.root / "stacks").glob("*/dev.json"))
+    assert not (pulumi_backend.state_root / "dev").exists()
     status = ecomctl("status", "--stack", "dev", "--json")
     assert status.returncode == 3
     assert {c["state"] for c in json.loads(status.stdout)["components"]} == {"absent"}
@@ -170,7 +179,7 @@ def test_config_keys_and_render_need_no_cloud(no_pulumi: Path, tmp_path: Path) -
     assert refused.returncode == 1 and "refusing image tag 'latest'" in refused.stderr
 
 
-def test_config_secret_is_masked_everywhere(fake_pulumi: FakePulumi, cloud_creds: None) -> None:
+def test_config_secret_is_masked_everywhere(pulumi_backend: FileBackend, cloud_creds: None) -> None:
     value = "ya29.super-secret-token"
     done = ecomctl("config", "set", "gcp:accessToken", value, "--secret", "--stack", "dev")
     assert done.returncode == 0 and value not in done.stdout + done.stderr
@@ -184,18 +193,17 @@ def test_config_secret_is_masked_everywhere(fake_pulumi: FakePulumi, cloud_creds
     assert bad.returncode == 1 and "unknown configuration key 'nodes_max'" in bad.stderr
 
 
-def test_preview_with_the_engine_shows_changes_per_stage(fake_pulumi: FakePulumi, cloud_creds: None) -> None:
+def test_preview_with_the_engine_shows_changes_per_stage(pulumi_backend: FileBackend, cloud_creds: None) -> None:
     done = ecomctl("preview", "--stack", "dev")
     assert done.returncode == 0, done.stderr
-    assert "aws    create 1" in done.stdout
+    assert "aws    create 2" in done.stdout
     assert "gcp    not previewed: the stages before it are not deployed yet" in done.stdout
-    assert fake_pulumi.commands("up") == []
+    assert not pulumi_backend.checkpoint("ecomctl-aws").get("resources")  # a preview saves no resources
 
 
-def test_a_locked_stack_gives_the_way_out(fake_pulumi: FakePulumi, cloud_creds: None) -> None:
+def test_a_locked_stack_gives_the_way_out(pulumi_backend: FileBackend, cloud_creds: None) -> None:
     assert ecomctl("up", "--stack", "dev", "--yes").returncode == 0
-    lock = fake_pulumi.state_root / "pulumi-backend" / ".fake-pulumi" / "ecomctl-aws" / "dev.lock"
-    lock.write_text("999999")
+    lock = pulumi_backend.hold_lock("ecomctl-aws")
     locked = ecomctl("up", "--stack", "dev", "--yes")
     assert locked.returncode == 1
     lines = locked.stderr.strip().splitlines()
@@ -206,19 +214,19 @@ def test_a_locked_stack_gives_the_way_out(fake_pulumi: FakePulumi, cloud_creds: 
 
 
 @pytest.mark.slow
-def test_ctrl_c_cancels_cleanly(fake_pulumi: FakePulumi, cloud_creds: None) -> None:
-    env = {**os.environ, "FAKE_PULUMI_DELAY": "60", "COLUMNS": "200"}
+def test_ctrl_c_cancels_cleanly(pulumi_backend: FileBackend, cloud_creds: None) -> None:
+    # The engine stops only once the running program returns: the aws stand-in takes 10 s.
+    env = {**os.environ, "ECOMCTL_SAMPLE_DELAY": "10", "COLUMNS": "200"}
     # Ctrl-C as a user at a terminal sends it: with the default disposition, even when this test run
     # inherited SIGINT ignored (a shell's background `&` job without job control does that).
     proc = subprocess.Popen([sys.executable, "-m", "ecomctl", "up", "--stack", "dev", "--yes"], env=env,
                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    lock = fake_pulumi.state_root / "pulumi-backend" / ".fake-pulumi" / "ecomctl-aws" / "dev.lock"
     deadline = time.monotonic() + 60
-    while not lock.exists() and time.monotonic() < deadline and proc.poll() is None:
+    while not pulumi_backend.locks("ecomctl-aws") and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.1)
-    assert lock.exists(), "the aws update never started"
+    assert pulumi_backend.locks("ecomctl-aws"), "the aws update never started"
     proc.send_signal(signal.SIGINT)  # to ecomctl only: it must pass it on to pulumi
     try:
         _stdout, stderr = proc.communicate(timeout=30)
@@ -227,5 +235,5 @@ def test_ctrl_c_cancels_cleanly(fake_pulumi: FakePulumi, cloud_creds: None) -> N
     assert proc.returncode == 130, stderr
     assert "cancelling:" in stderr
     assert "error: up of stack 'dev' cancelled" in stderr
-    assert not lock.exists()
-    assert [c["project"] for c in fake_pulumi.commands("up")] == ["ecomctl-aws"]
+    assert pulumi_backend.locks("ecomctl-aws") == []
+    assert not (pulumi_backend.root / "stacks" / "ecomctl-gcp").exists()  # the next stage never started

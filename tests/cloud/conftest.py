@@ -1,11 +1,10 @@
-"""Fixtures of the cloud layer: a private state dir and the stand-in ``pulumi`` first on PATH."""
+"""Fixtures of the cloud layer: a private state dir, and the real Pulumi CLI with a file backend."""
 
 from __future__ import annotations
 
 import json
 import os
-import stat
-import sys
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,38 +12,60 @@ from typing import Any
 
 import pytest
 
-FAKE = Path(__file__).parent / "fake_pulumi" / "fake_pulumi.py"
+from ecomctl.cloud import pulumi_cli
+from ecomctl.settings import Settings
+
+SHARED_CACHE = Settings.load().cache_dir
+"""The cache holding the built CLI, resolved before any test moves ``HOME`` or the cache dir."""
 
 
 @dataclass
-class FakePulumi:
-    """The stand-in executable's directory, its invocation log and the backend it writes."""
+class FileBackend:
+    """The ``file://`` backend the real CLI writes: ``<state root>/pulumi-backend/.pulumi``."""
 
-    bin_dir: Path
-    log: Path
+    binary: Path
     state_root: Path
 
-    def calls(self) -> list[dict[str, Any]]:
-        if not self.log.exists():
-            return []
-        return [json.loads(line) for line in self.log.read_text(encoding="utf-8").splitlines()]
+    @property
+    def root(self) -> Path:
+        return self.state_root / "pulumi-backend" / ".pulumi"
 
-    def commands(self, word: str) -> list[dict[str, Any]]:
-        """Invocations whose first command word is ``word`` (e.g. "up"), in order."""
-        return [c for c in self.calls() if _first_word(c["argv"]) == word]
+    def checkpoint(self, project: str, stack: str = "dev") -> dict[str, Any]:
+        """The stack's state as the engine saved it (``latest`` of its checkpoint file)."""
+        path = self.root / "stacks" / project / f"{stack}.json"
+        latest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))["checkpoint"].get("latest") or {}
+        return latest
+
+    def lock_dir(self, project: str, stack: str = "dev") -> Path:
+        return self.root / "locks" / "organization" / project / stack
+
+    def hold_lock(self, project: str, stack: str = "dev") -> Path:
+        """A lock as another update of the stack holds it (what an interrupted ``pulumi`` leaves)."""
+        path = self.lock_dir(project, stack) / f"{uuid.uuid4()}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"pid": 999999, "username": "someone", "hostname": "elsewhere",
+                                    "timestamp": "2026-12-05T08:00:00Z"}), encoding="utf-8")
+        return path
+
+    def locks(self, project: str, stack: str = "dev") -> list[Path]:
+        found = self.lock_dir(project, stack)
+        return sorted(found.glob("*.json")) if found.is_dir() else []
 
 
-def _first_word(argv: list[str]) -> str:
-    return next((a for a in argv if not a.startswith("-")), "")
+@pytest.fixture(name="pulumi_binary", scope="session")
+def fx_pulumi_binary() -> Path:
+    """The real Pulumi CLI (``bin/test`` builds it first; built here only if it is missing)."""
+    return pulumi_cli.build({**os.environ, "ECOMCTL_CACHE_DIR": str(SHARED_CACHE)})
 
 
 @pytest.fixture(name="cloud_env")
 def fx_cloud_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private ecomctl state root; no Pulumi variables leak in from the developer's shell."""
+    """A private ecomctl state root and an empty cache; no Pulumi variables leak in from the shell."""
     state = tmp_path / "state"
     monkeypatch.setenv("ECOMCTL_STATE_DIR", str(state))
+    monkeypatch.setenv("ECOMCTL_CACHE_DIR", str(tmp_path / "cache"))
     for var in ("PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_ACCESS_TOKEN",
-                "ECOMCTL_SECRETS_PROVIDER", "FAKE_PULUMI_FAIL", "FAKE_PULUMI_DELAY"):
+                "ECOMCTL_SECRETS_PROVIDER", "ECOMCTL_SAMPLE_FAIL", "ECOMCTL_SAMPLE_DELAY"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("PULUMI_HOME", str(tmp_path / "pulumi-home"))
     return state
@@ -52,22 +73,15 @@ def fx_cloud_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture(name="no_pulumi")
 def fx_no_pulumi(cloud_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A PATH on which no ``pulumi`` can be found (Python itself stays reachable)."""
+    """No built CLI in the cache and none on PATH (Python itself stays reachable)."""
     empty = tmp_path / "empty-bin"
     empty.mkdir()
     monkeypatch.setenv("PATH", f"{empty}{os.pathsep}/usr/bin{os.pathsep}/bin")
     return cloud_env
 
 
-@pytest.fixture(name="fake_pulumi")
-def fx_fake_pulumi(cloud_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakePulumi]:
-    """The stand-in ``pulumi`` first on PATH, running under this interpreter."""
-    bin_dir = tmp_path / "fake-bin"
-    bin_dir.mkdir()
-    exe = bin_dir / "pulumi"
-    exe.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE}" "$@"\n', encoding="utf-8")
-    exe.chmod(exe.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-    log = tmp_path / "fake-pulumi.jsonl"
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setenv("FAKE_PULUMI_LOG", str(log))
-    yield FakePulumi(bin_dir=bin_dir, log=log, state_root=cloud_env)
+@pytest.fixture(name="pulumi_backend")
+def fx_pulumi_backend(cloud_env: Path, pulumi_binary: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FileBackend]:
+    """The real CLI, found where ecomctl looks for it (the shared cache), and a fresh file backend."""
+    monkeypatch.setenv("ECOMCTL_CACHE_DIR", str(SHARED_CACHE))
+    yield FileBackend(binary=pulumi_binary, state_root=cloud_env)

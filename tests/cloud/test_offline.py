@@ -18,11 +18,11 @@ def test_stages_run_in_order_with_upstream_outputs_and_secrets_kept(no_pulumi: P
     run = run_offline(sample_stages.STAGES, "CONFIG", "dev")
 
     assert [(r.stage, r.type) for r in run.resources] == [
-        ("aws", "random:index/randomPet:RandomPet"),
-        ("gcp", "random:index/randomId:RandomId"),
-        ("k8s", "random:index/randomString:RandomString"),
+        ("aws", "ecomctl:standin:Cluster"),
+        ("gcp", "ecomctl:standin:Network"),
+        ("k8s", "ecomctl:standin:Release"),
     ]
-    assert run.resources[0].inputs == {"length": 2}  # integral numbers come back as ints
+    assert run.resources[0].inputs == {"node_count": 2}  # integral numbers come back as ints
     assert run.outputs["gcp.peer_vpc"] == "vpc-0abc"
     assert run.outputs["k8s.storefront_url"] == "https://shop.example/vpc-0abc"
     assert run.outputs["gcp.received"]["aws.admin_password"] == sample_stages.ADMIN_PASSWORD

@@ -8,7 +8,7 @@ import pytest
 
 from ecomctl.cloud.prereqs import aws_check, cloud_checks, gcp_check, require_cloud_credentials
 from ecomctl.errors import PrerequisiteError
-from tests.cloud.conftest import FakePulumi
+from tests.cloud.conftest import SHARED_CACHE, FileBackend
 
 
 def test_nothing_configured(tmp_path: Path) -> None:
@@ -39,9 +39,11 @@ def test_credentials_found_in_the_usual_places(tmp_path: Path) -> None:
 
 def test_doctor_rows_without_the_cli(no_pulumi: Path) -> None:
     name, ok, _detail, fix = cloud_checks()[0]
-    assert (name, ok) == ("Pulumi CLI", False) and "get.pulumi.com" in fix
+    assert (name, ok) == ("Pulumi CLI", False)
+    assert "bin/pulumi-cli" in fix and "get.pulumi.com" in fix
 
 
-def test_doctor_sees_the_cli_version(fake_pulumi: FakePulumi) -> None:
+def test_doctor_sees_the_built_cli_and_its_version(pulumi_backend: FileBackend) -> None:
     _name, ok, detail, fix = cloud_checks()[0]
-    assert ok and detail.startswith("v3.200.0 at ") and fix == ""
+    assert (ok, fix) == (True, "")
+    assert detail == f"v3.276.0 at {SHARED_CACHE / 'pulumi' / 'v3.276.0' / 'bin' / 'pulumi'}"
