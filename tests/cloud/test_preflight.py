@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 from ecomctl.cloud import prereqs
 from ecomctl.cloud.programs import load_programs
 from ecomctl.errors import PrerequisiteError
-from tests.cloud.conftest import FakePulumi
+from tests.cloud.conftest import FileBackend
 
 
 def rows_by_name(rows: list[prereqs.CheckRow]) -> dict[str, prereqs.CheckRow]:
@@ -28,10 +27,10 @@ def test_the_eks_api_must_be_reachable_from_here() -> None:
     assert prereqs.eks_api_check(opened.admin_cidrs, "dev")[1]
 
 
-def test_preflight_checks_what_the_real_stages_need(fake_pulumi: FakePulumi, tmp_path: Path,
+def test_preflight_checks_what_the_real_stages_need(pulumi_backend: FileBackend, tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    # a PATH with the (stand-in) pulumi and Python, but no docker and no aws CLI
-    monkeypatch.setenv("PATH", f"{fake_pulumi.bin_dir}{os.pathsep}{Path(sys.executable).parent}")
+    # the built Pulumi CLI (found in the cache) and Python on PATH, but no docker and no aws CLI
+    monkeypatch.setenv("PATH", str(Path(sys.executable).parent))
     needs = [need for stage in load_programs().stages for need in stage.needs]
     env = {"HOME": str(tmp_path), "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b"}
     rows = prereqs.preflight(needs, load_programs().config("dev", {}), "dev", env)
@@ -54,6 +53,6 @@ def test_a_docker_cli_without_an_engine_is_not_enough(tmp_path: Path, monkeypatc
     assert detail == "not on PATH" or "finds no Docker engine" in detail
 
 
-def test_an_unknown_need_fails_naming_the_known_ones(fake_pulumi: FakePulumi) -> None:
+def test_an_unknown_need_fails_naming_the_known_ones(pulumi_backend: FileBackend) -> None:
     rows = prereqs.preflight(["teleporter"], None, "dev", {})
     assert rows[1][:2] == ("teleporter", False) and "eks-api" in rows[1][3]
