@@ -31,10 +31,12 @@ class ServiceError(Exception):
     status = 500
     title = "Internal Server Error"
 
-    def __init__(self, detail: str = "", *, extra: dict[str, Any] | None = None) -> None:
+    def __init__(self, detail: str = "", *, extra: dict[str, Any] | None = None,
+                 retry_after_s: int | None = None) -> None:
         super().__init__(detail or self.title)
         self.detail = detail or self.title
         self.extra = extra or {}
+        self.retry_after_s = retry_after_s  # sent as Retry-After
 
 
 class Invalid(ServiceError):
@@ -60,6 +62,11 @@ class NotFound(ServiceError):
 class Conflict(ServiceError):
     status = 409
     title = "Conflict"
+
+
+class TooManyRequests(ServiceError):
+    status = 429
+    title = "Too Many Requests"
 
 
 class Unavailable(ServiceError):
@@ -97,7 +104,10 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> Response[dict
 def _service_error(_: Request[Any, Any, Any], exc: ServiceError) -> Response[dict[str, Any]]:
     if exc.status >= 500:
         log.warning("request failed: %s %s", exc.status, exc.detail)
-    return problem(exc.status, exc.title, exc.detail, **exc.extra)
+    response = problem(exc.status, exc.title, exc.detail, **exc.extra)
+    if exc.retry_after_s is not None:
+        response.headers["Retry-After"] = str(exc.retry_after_s)
+    return response
 
 
 def _validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
