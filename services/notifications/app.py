@@ -15,6 +15,7 @@ from services.kit.app import build_app, openapi_config
 from services.kit.auth import caller_provider
 from services.kit.dynamo import DynamoClient, DynamoError
 from services.kit.metrics import Metrics
+from services.kit.revocations import Revocations
 from services.notifications.controllers import NotificationsController
 from services.notifications.service import NotificationService
 from services.notifications.settings import Settings
@@ -24,6 +25,7 @@ from services.notifications.store import NotificationStore
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     metrics = Metrics(settings.service.name)
+    revocations = Revocations.of(settings.service)
     store = NotificationStore(
         DynamoClient(settings.aws.region), aws.client("sns", settings.aws.region),
         settings.table_notifications, settings.table_processed_events, settings.sns_topic_arn,
@@ -62,8 +64,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[dynamodb_client, consumer],
         dependencies={
             "notifications": Provide(provide_notifications, sync_to_thread=False),
-            "caller": Provide(caller_provider(settings.service.jwt_secret), sync_to_thread=False),
+            "caller": Provide(caller_provider(settings.service.jwt_secret, revocations), sync_to_thread=False),
         },
         openapi=openapi_config("notifications"),
         unavailable_on=(BotoCoreError, DynamoError, aiohttp.ClientError),
+        revocations=revocations,
     )

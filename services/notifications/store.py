@@ -1,4 +1,4 @@
-"""The only module that touches the notification log, the processed-events guard and SNS.
+"""The only module that touches the notification log, the processed-events claims and SNS.
 
 DynamoDB goes through the kit's lean client (a few calls per event: boto3 spent more CPU on
 them than the rest of the consumer); SNS through boto3.
@@ -35,18 +35,41 @@ class NotificationStore:
     async def check_topic(self) -> None:
         await aws.call(self.sns.get_topic_attributes, TopicArn=self.topic_arn)
 
-    async def already_processed(self, event_key: str) -> bool:
-        answer = await self.dynamodb.call("GetItem", {
-            "TableName": self.processed_table, "Key": {"event_key": {"S": event_key}}, "ConsistentRead": True,
-        })
-        return "Item" in answer
+    async def claim(self, event_key: str, owner: str, lease_s: float) -> str:
+        """Take ``event_key`` for sending: "claimed" (ours, for ``lease_s``), "sent" (done before) or "busy"
+        (another attempt holds an unexpired lease). A claim whose holder crashed is taken over once its
+        lease expired."""
+        now = time.time()
+        try:
+            await self.dynamodb.call("UpdateItem", {
+                "TableName": self.processed_table, "Key": {"event_key": {"S": event_key}},
+                "UpdateExpression": "SET #state = :sending, #owner = :owner, #lease = :lease, #expires = :expires",
+                "ConditionExpression": "attribute_not_exists(event_key) OR (#state = :sending AND #lease < :now)",
+                "ExpressionAttributeNames": {"#state": "state", "#owner": "owner", "#lease": "lease_until",
+                                             "#expires": "expires_at"},
+                "ExpressionAttributeValues": {
+                    ":sending": {"S": "sending"}, ":owner": {"S": owner}, ":lease": {"N": f"{now + lease_s:.3f}"},
+                    ":now": {"N": f"{now:.3f}"}, ":expires": {"N": str(int(now) + self.processed_ttl_s)},
+                },
+            })
+        except ConditionalCheckFailed:
+            answer = await self.dynamodb.call("GetItem", {
+                "TableName": self.processed_table, "Key": {"event_key": {"S": event_key}}, "ConsistentRead": True,
+            })
+            state = answer.get("Item", {}).get("state", {}).get("S", "sent")  # no state: marked by an older release
+            return "busy" if state == "sending" else "sent"
+        return "claimed"
 
-    async def mark_processed(self, event_key: str) -> None:
-        await self.dynamodb.call("PutItem", {
-            "TableName": self.processed_table,
-            "Item": {"event_key": {"S": event_key},
-                     "expires_at": {"N": str(int(time.time()) + self.processed_ttl_s)}},
-        })
+    async def mark_sent(self, event_key: str, owner: str) -> None:
+        """Record that ``owner``'s claim was published (nothing, when another attempt took the claim over)."""
+        with contextlib.suppress(ConditionalCheckFailed):
+            await self.dynamodb.call("UpdateItem", {
+                "TableName": self.processed_table, "Key": {"event_key": {"S": event_key}},
+                "UpdateExpression": "SET #state = :sent",
+                "ConditionExpression": "#owner = :owner",
+                "ExpressionAttributeNames": {"#state": "state", "#owner": "owner"},
+                "ExpressionAttributeValues": {":sent": {"S": "sent"}, ":owner": {"S": owner}},
+            })
 
     async def publish(self, subject: str, message: str, attributes: dict[str, str]) -> str:
         answer = await aws.call(
