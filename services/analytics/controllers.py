@@ -17,7 +17,10 @@ from services.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
 Limit = Annotated[int, Parameter(ge=1, le=MAX_LIMIT)]
 TopLimit = Annotated[int, Parameter(ge=1, le=MAX_LIMIT)]
 Cursor = Annotated[str | None, Parameter(max_length=512)]
+PUBLIC_MAX_WINDOWS = 60  # the public routes read one item per window and product: bounded to an hour
 Windows = Annotated[int | None, Parameter(ge=1, le=1440, description="how many recent windows")]
+PublicWindows = Annotated[int | None, Parameter(ge=1, le=PUBLIC_MAX_WINDOWS,
+                                                description="how many recent windows (at most an hour)")]
 
 
 CallerDep = NamedDependency[Caller]
@@ -34,12 +37,12 @@ class AnalyticsController(Controller):
         return await analytics.windows(limit, cursor)
 
     @get("/summary", summary="Totals over recent windows, the latest window, the stream's lag")
-    async def summary(self, analytics: AnalyticsDep, windows: Windows = None) -> Summary:
+    async def summary(self, analytics: AnalyticsDep, windows: PublicWindows = None) -> Summary:
         return await analytics.summary(windows)
 
     @get("/top-products", summary="Best-selling products over recent windows")
     async def top_products(
-        self, analytics: AnalyticsDep, limit: TopLimit = 10, windows: Windows = None
+        self, analytics: AnalyticsDep, limit: TopLimit = 10, windows: PublicWindows = None
     ) -> TopProducts:
         return await analytics.top_products(limit, windows)
 

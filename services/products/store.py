@@ -10,6 +10,7 @@ from services.products.schemas import Product
 
 Item = dict[str, dict[str, Any]]
 SCAN_CHUNK = 100
+MAX_CHUNKS = 10  # chunks one page request reads at most (a search matching little pages on)
 CATEGORY_INDEX = "by-category"
 
 
@@ -109,13 +110,14 @@ class ProductStore:
     ) -> tuple[list[Product], Item | None]:
         """Up to ``limit`` matching products after ``start``, and the key to continue from.
 
-        Reads chunk after chunk until the page is full or the table ends, so a filter never
-        truncates a page; when a chunk has more matches than needed the continuation key is the
-        last product returned (not the chunk's end), so no match is skipped.
+        Reads chunk after chunk until the page is full, the table ends or ``MAX_CHUNKS`` chunks were
+        read (a search matching little stops there with a short page and the key to go on from, so
+        one request never scans the whole table); when a chunk has more matches than needed the
+        continuation key is the last product returned (not the chunk's end), so no match is skipped.
         """
         found: list[Item] = []
         position = start
-        while len(found) < limit:
+        for _ in range(MAX_CHUNKS):
             request: dict[str, Any] = {"TableName": self.table, "Limit": SCAN_CHUNK}
             if position:
                 request["ExclusiveStartKey"] = position
@@ -140,8 +142,9 @@ class ProductStore:
             position = answer.get("LastEvaluatedKey")
             if not position:
                 return [from_item(i) for i in found], None
-        # exactly full: continue after the last returned product (the next page may be empty)
-        return [from_item(i) for i in found], self._key_of(found[-1], category)
+            if len(found) == limit:  # exactly full: continue after the last returned product
+                return [from_item(i) for i in found], self._key_of(found[-1], category)
+        return [from_item(i) for i in found], position  # the chunk budget is spent: go on from here
 
     @staticmethod
     def _key_of(item: Item, category: str | None) -> Item:
