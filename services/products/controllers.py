@@ -22,6 +22,7 @@ CategoryFilter = Annotated[str | None, Parameter(min_length=1, max_length=64)]
 
 
 CallerDep = NamedDependency[Caller]
+ReaderDep = NamedDependency[Caller | None]  # a signed-in reader reads fresh (read-your-writes)
 ProductDep = NamedDependency[ProductService]
 
 class ProductsController(Controller):
@@ -30,14 +31,14 @@ class ProductsController(Controller):
 
     @get("/", summary="The catalogue (search, category filter, pages)")
     async def list_products(
-        self, products: ProductDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None,
+        self, products: ProductDep, reader: ReaderDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None,
         q: Query = None, category: CategoryFilter = None,
     ) -> ProductPage:
-        return await products.page(limit, cursor, q, category)
+        return await products.page(limit, cursor, q, category, fresh=reader is not None)
 
     @get("/{product_id:str}", summary="One product")
-    async def get_product(self, product_id: ProductId, products: ProductDep) -> Product:
-        return await products.get(product_id)
+    async def get_product(self, product_id: ProductId, products: ProductDep, reader: ReaderDep) -> Product:
+        return await products.get(product_id, fresh=reader is not None)
 
     @post("/", status_code=201, security=SECURITY, summary="Create a product (admin)")
     async def create_product(self, data: ProductCreate, caller: CallerDep, products: ProductDep) -> Product:

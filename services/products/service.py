@@ -1,4 +1,9 @@
-"""Catalogue rules: who may write, how pages and searches work, a short read cache."""
+"""Catalogue rules: who may write, how pages and searches work, a short read cache.
+
+The cache serves anonymous reads. A signed-in reader reads the table (and refreshes the cache):
+their own orders change stock, and they see those changes at once (read-your-writes); the
+gateway forwards signed-in requests uncached too.
+"""
 
 from __future__ import annotations
 
@@ -30,17 +35,21 @@ class ProductService:
         self.products: TtlCache[Product] = TtlCache(cache_ttl_s)
         self.pages: TtlCache[ProductPage] = TtlCache(cache_ttl_s)
 
-    async def get(self, product_id: str) -> Product:
+    async def get(self, product_id: str, fresh: bool = False) -> Product:
         async def load() -> Product:
             product = await self.store.get(product_id)
             if product is None:
                 raise NotFound("no such product")
             return product
 
+        if fresh:
+            product = await load()
+            self.products.put(product_id, product)
+            return product
         return await self.products.get_or_load(product_id, load)
 
     async def page(
-        self, limit: int, cursor: str | None, q: str | None, category: str | None
+        self, limit: int, cursor: str | None, q: str | None, category: str | None, fresh: bool = False
     ) -> ProductPage:
         start = self._start_key(cursor, category)
         text = q.strip().lower() if q and q.strip() else None
@@ -50,7 +59,12 @@ class ProductService:
             next_cursor = None if next_key is None else encode_cursor({k: v["S"] for k, v in next_key.items()})
             return ProductPage(items=products, next_cursor=next_cursor)
 
-        return await self.pages.get_or_load((limit, cursor, text, category), load)
+        key = (limit, cursor, text, category)
+        if fresh:
+            page = await load()
+            self.pages.put(key, page)
+            return page
+        return await self.pages.get_or_load(key, load)
 
     @staticmethod
     def _start_key(cursor: str | None, category: str | None) -> Item | None:
