@@ -14,11 +14,13 @@ from services.kit import aws, kafka
 from services.kit.app import build_app, openapi_config
 from services.kit.auth import caller_provider
 from services.kit.metrics import Metrics
+from services.kit.revocations import Revocations
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     metrics = Metrics(settings.service.name)
+    revocations = Revocations.of(settings.service)
     store = AnalyticsStore(aws.client("dynamodb", settings.aws.region), settings.table_analytics)
     service = AnalyticsService(
         store, settings.recent_windows,
@@ -46,8 +48,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[consumer],
         dependencies={
             "analytics": Provide(provide_analytics, sync_to_thread=False),
-            "caller": Provide(caller_provider(settings.service.jwt_secret), sync_to_thread=False),
+            "caller": Provide(caller_provider(settings.service.jwt_secret, revocations), sync_to_thread=False),
         },
         openapi=openapi_config("analytics"),
         unavailable_on=(BotoCoreError,),
+        revocations=revocations,
     )

@@ -25,6 +25,7 @@ from services.kit.app import build_app, openapi_config
 from services.kit.auth import TokenVerifier, caller_provider
 from services.kit.health import Check
 from services.kit.metrics import Metrics
+from services.kit.revocations import Revocations
 
 
 def _mount(prefix: str, proxy: Proxy) -> ASGIRouteHandler:
@@ -60,7 +61,8 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
     for prefix, service in ROUTES:
         prefixes[service] = (*prefixes.get(service, ()), prefix)
     schema = SchemaSource(session, settings.upstreams, prefixes)
-    tokens = TokenVerifier(settings.service.jwt_secret)
+    revocations = Revocations.of(settings.service)
+    tokens = TokenVerifier(settings.service.jwt_secret, revocations=revocations)
     catalogue_cache = PublicCache(settings.public_cache_ttl_s)
     upstreams = {name: Upstream(url, settings.connect_timeout_s, settings.read_timeout_s)
                  for name, url in settings.upstreams.items()}
@@ -102,10 +104,11 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         lifespan=[upstream_pool],
         dependencies={
             "uploads": Provide(provide_uploads, sync_to_thread=False),
-            "caller": Provide(caller_provider(settings.service.jwt_secret), sync_to_thread=False),
+            "caller": Provide(caller_provider(settings.service.jwt_secret, revocations), sync_to_thread=False),
         },
         cors_origins=settings.cors_origins,
         openapi=openapi_config("api-gateway", path="/_openapi"),
         unavailable_on=(BotoCoreError,),
+        revocations=revocations,
     )
     return Edge(app, proxies, metrics)
