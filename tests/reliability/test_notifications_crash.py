@@ -30,6 +30,7 @@ from services.notifications.settings import Settings
 from services.notifications.store import NotificationStore
 
 pytestmark = [pytest.mark.platform, pytest.mark.slow]
+LEASE_S = 1.0  # the crashing sender's lease (the service's default is 30 s)
 
 SEND = """
 import asyncio, sys
@@ -48,7 +49,8 @@ async def main():
     store = NotificationStore(DynamoClient(settings.aws.region), aws.client("sns", settings.aws.region),
                               settings.table_notifications, settings.table_processed_events,
                               settings.sns_topic_arn, 3600)
-    await NotificationService(store, sys.argv[1], Count(), Count()).notify(events.decode(sys.argv[2].encode()))
+    service = NotificationService(store, sys.argv[1], Count(), Count(), lease_s=float(sys.argv[3]))
+    await service.notify(events.decode(sys.argv[2].encode()))
 asyncio.run(main())
 """
 
@@ -99,9 +101,10 @@ def _event() -> OrderEvent:
 
 def _crash_while_sending(platform: LocalPlatform, group: str, event: OrderEvent, point: str) -> None:
     env = {**os.environ, **platform.service_env("notifications"), "ECOMCTL_CRASH_AT": point}
-    child = subprocess.run([sys.executable, "-c", SEND, group, encode(event).decode()], env=env, timeout=60,
-                           capture_output=True, text=True, check=False)
+    child = subprocess.run([sys.executable, "-c", SEND, group, encode(event).decode(), str(LEASE_S)], env=env,
+                           timeout=60, capture_output=True, text=True, check=False)
     assert child.returncode == -signal.SIGKILL, child.stderr
+    time.sleep(LEASE_S + 0.1)  # the dead sender's lease runs out
 
 
 def _redeliver(platform: LocalPlatform, group: str, event: OrderEvent, lease_s: float) -> tuple[bool, int]:
@@ -131,7 +134,7 @@ def test_a_crash_before_publishing_then_a_redelivery_publishes_once(
     aws_environ("notifications")
     group, event = f"test-{uuid.uuid4().hex[:6]}", _event()
     _crash_while_sending(platform, group, event, "notifications.claimed")
-    assert _redeliver(platform, group, event, lease_s=0.0) == (True, 1)  # the dead sender's lease: taken over
+    assert _redeliver(platform, group, event, lease_s=30) == (True, 1)  # the dead sender's claim: taken over
     assert len(subscriber(event.order_id)) == 1
 
 
@@ -154,7 +157,7 @@ def test_a_crash_after_publishing_repeats_it_with_the_same_event_id(
     aws_environ("notifications")
     group, event = f"test-{uuid.uuid4().hex[:6]}", _event()
     _crash_while_sending(platform, group, event, "notifications.published")
-    _redeliver(platform, group, event, lease_s=0.0)
+    _redeliver(platform, group, event, lease_s=30)
     received = subscriber(event.order_id)
     assert len(received) == 2
     assert {m["MessageAttributes"]["event_id"]["Value"] for m in received} == {event.event_id}

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -133,7 +132,7 @@ def test_stock_and_orders_reconcile_after_a_crash(
         path = f"/api/orders/{placed['id']}/cancel" if placed else "/api/orders"
         with pytest.raises(httpx.TransportError):  # the process dies mid-request
             httpx.post(f"http://127.0.0.1:{port}{path}", headers=user.headers, json=line, timeout=30)
-        assert process.wait(timeout=30) == -signal.SIGKILL
+        assert process.wait(timeout=30) != 0  # its worker was SIGKILLed (the server process then exits 1)
 
     live, _ = _live_units(platform, product_id)
     if point in {"reserved", "cancelled"}:  # the defect this guards: units held by no order
