@@ -80,15 +80,14 @@ class UserService:
     async def login(self, data: LoginRequest, address: str = "") -> TokenResponse:
         """A token for the right password; 429 when the account or the address failed too often."""
         email = normalised_email(data.email)
-        self.throttle.admit(email, address)
+        priority = self.throttle.admit(email, address)
         found = await self.store.credentials(email)
         password_hash = _DUMMY_HASH if found is None else found[1]  # same cost for an unknown account
-        right = await self.throttle.gate.run(self.throttle.suspect(address),
-                                             lambda: verify_password(password_hash, data.password))
+        right = await self.throttle.gate.run(priority, lambda: verify_password(password_hash, data.password))
         if found is None or not right:
-            self.throttle.failed(email, address)
+            self.throttle.failed(email)
             raise Unauthorized("wrong e-mail or password")
-        self.throttle.succeeded(email)
+        self.throttle.succeeded(email, address)
         user = found[0]
         if HASHER.check_needs_rehash(password_hash):
             await self.store.set_password_hash(user.id, await hash_password(data.password))

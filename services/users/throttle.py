@@ -1,11 +1,13 @@
 """Login throttling, decided before any password is hashed.
 
-- Failed logins are counted per account (e-mail) and per client address over a sliding window;
-  past the limit the next attempt is refused with 429 and ``Retry-After`` at once.
-- Password hashing has a fixed number of slots and a bounded queue in front of them. Attempts
-  from an address with recent failures wait behind the others and only in a short queue of their
-  own; when the queue is full the attempt is refused with 503 and ``Retry-After`` instead of waiting.
-  So a flood of bad logins costs at most its share of the slots, and real logins keep theirs.
+- Failed logins are counted per account (e-mail) over a sliding window; per client address, every
+  attempt counts from its start until it succeeds (so attempts still being checked count too).
+  Past either limit the next attempt is refused with 429 and ``Retry-After`` at once, unhashed.
+- Password hashing has a fixed number of slots and bounded queues in front of them, served in
+  order: addresses that logged in successfully lately, then the others, then addresses with other
+  attempts pending or failed lately (in a short queue of their own); when a queue is full the
+  attempt is refused with 503 and ``Retry-After`` instead of waiting. So a flood of bad logins
+  costs at most its share of the slots, and real logins keep theirs.
 
 The counts live in the process (each replica counts its own attempts).
 """
@@ -80,19 +82,29 @@ class FailureLog:
     def clear(self, key: str) -> None:
         self._times.pop(key, None)
 
+    def forgive(self, key: str) -> None:
+        """Drop the latest entry of ``key`` (an attempt that turned out to be right)."""
+        times = self._times.get(key)
+        if times:
+            times.pop()
+            if not times:
+                del self._times[key]
+
+
+TRUSTED, CLEAN, SUSPECT = 0, 1, 2  # hashing priorities, served in this order
+
 
 class HashGate:
-    """``slots`` concurrent hashes; clean attempts first; bounded queues that refuse rather than wait."""
+    """``slots`` concurrent hashes; by priority; bounded queues that refuse rather than wait."""
 
     def __init__(self, slots: int, queue: int, suspect_queue: int) -> None:
         self.free = slots
-        self.limits = (queue, suspect_queue)
+        self.limits = (queue, queue, suspect_queue)
         self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []  # (priority, arrival, future)
-        self._counts = [0, 0]
+        self._counts = [0, 0, 0]
         self._arrivals = itertools.count()
 
-    async def run(self, suspect: bool, work: Callable[[], Awaitable[T]]) -> T:
-        priority = int(suspect)
+    async def run(self, priority: int, work: Callable[[], Awaitable[T]]) -> T:
         if self.free > 0 and not self._waiting:
             self.free -= 1
         else:
@@ -129,22 +141,29 @@ class LoginThrottle:
         self.accounts = FailureLog(self.limits.account_failures, self.limits.window_s, self.limits.max_keys)
         self.addresses = FailureLog(self.limits.address_failures, self.limits.window_s, self.limits.max_keys)
         self.gate = HashGate(self.limits.slots, self.limits.queue, self.limits.suspect_queue)
+        self._trusted: dict[str, float] = {}  # address -> until when its logins go first
 
-    def admit(self, account: str, address: str) -> None:
-        """429 with Retry-After when the account or the address failed too often lately."""
+    def admit(self, account: str, address: str) -> int:
+        """Count the attempt against its address; 429 with Retry-After when the account or the
+        address failed too often lately. The attempt's hashing priority: SUSPECT when the address
+        has other attempts pending or failed, TRUSTED when it logged in successfully lately."""
         now = self.clock()
         waits = [w for w in (self.accounts.retry_after(account, now), self.addresses.retry_after(address, now))
                  if w is not None]
         if waits:
             raise TooManyRequests("too many failed logins; try again later", retry_after_s=max(waits))
+        suspect = self.addresses.count(address, now) > 0
+        self.addresses.fail(address, now)  # until it turns out right
+        if suspect:
+            return SUSPECT
+        return TRUSTED if self._trusted.get(address, 0.0) > now else CLEAN
 
-    def suspect(self, address: str) -> bool:
-        return self.addresses.count(address, self.clock()) > 0
+    def failed(self, account: str) -> None:
+        self.accounts.fail(account, self.clock())
 
-    def failed(self, account: str, address: str) -> None:
-        now = self.clock()
-        self.accounts.fail(account, now)
-        self.addresses.fail(address, now)
-
-    def succeeded(self, account: str) -> None:
+    def succeeded(self, account: str, address: str) -> None:
         self.accounts.clear(account)
+        self.addresses.forgive(address)
+        if len(self._trusted) >= self.limits.max_keys:
+            self._trusted.clear()
+        self._trusted[address] = self.clock() + self.limits.window_s
