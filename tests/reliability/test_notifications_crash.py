@@ -28,6 +28,7 @@ from services.kit.events import EventItem, OrderEvent, encode
 from services.notifications.service import Busy, NotificationService
 from services.notifications.settings import Settings
 from services.notifications.store import NotificationStore
+from tests.services.events import Count
 
 pytestmark = [pytest.mark.platform, pytest.mark.slow]
 LEASE_S = 1.0  # the crashing sender's lease (the service's default is 30 s)
@@ -55,17 +56,6 @@ asyncio.run(main())
 """
 
 
-class Count:
-    def __init__(self) -> None:
-        self.n = 0
-
-    def labels(self, *_: str) -> Count:
-        return self
-
-    def inc(self, amount: int = 1) -> None:
-        self.n += amount
-
-
 @pytest.fixture(name="subscriber")
 def fx_subscriber(platform: LocalPlatform) -> Iterator[Callable[[str], list[dict[str, Any]]]]:
     """What an SQS subscriber of the notification topic receives about one order (waits a moment)."""
@@ -91,6 +81,12 @@ def fx_subscriber(platform: LocalPlatform) -> Iterator[Callable[[str], list[dict
     sqs.delete_queue(QueueUrl=queue)
 
 
+def _store(settings: Settings) -> NotificationStore:
+    return NotificationStore(DynamoClient(settings.aws.region), aws.client("sns", settings.aws.region),
+                             settings.table_notifications, settings.table_processed_events,
+                             settings.sns_topic_arn, 3600)
+
+
 def _event() -> OrderEvent:
     return OrderEvent(
         event_id=uuid.uuid4().hex, type="order.created", occurred_at="2026-01-02T03:04:05.000000Z",
@@ -111,9 +107,7 @@ def _redeliver(platform: LocalPlatform, group: str, event: OrderEvent, lease_s: 
     settings = Settings.from_env(platform.service_env("notifications"))
 
     async def deliver() -> tuple[bool, int]:
-        store = NotificationStore(DynamoClient(settings.aws.region), aws.client("sns", settings.aws.region),
-                                  settings.table_notifications, settings.table_processed_events,
-                                  settings.sns_topic_arn, 3600)
+        store = _store(settings)
         sent, skipped = Count(), Count()
         service = NotificationService(store, group, sent, skipped, lease_s=lease_s)
         try:
@@ -171,9 +165,7 @@ def test_a_live_claim_makes_a_concurrent_delivery_wait(
     event = _event()
 
     async def scenario() -> bool:
-        store = NotificationStore(DynamoClient(settings.aws.region), aws.client("sns", settings.aws.region),
-                                  settings.table_notifications, settings.table_processed_events,
-                                  settings.sns_topic_arn, 3600)
+        store = _store(settings)
         try:
             key = f"test-{uuid.uuid4().hex[:6]}"
             assert await store.claim(f"{key}#{event.event_id}", "someone-else", 30) == "claimed"

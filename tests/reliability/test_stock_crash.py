@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from ecomctl.local.platform import LocalPlatform
-from tests.services.conftest import Account, stock_of
+from tests.services.conftest import Account, product_item, stock_of
 
 pytestmark = [pytest.mark.platform, pytest.mark.slow]
 STOCKED = 10
@@ -101,17 +101,7 @@ def _reconcile(platform: LocalPlatform) -> Any:
 
 
 def _markers(platform: LocalPlatform, product_id: str) -> list[str]:
-    import boto3
-
-    env = platform.service_env("orders")
-    client = boto3.client(
-        "dynamodb", endpoint_url=env["AWS_ENDPOINT_URL_DYNAMODB"], region_name=env["AWS_REGION"],
-        aws_access_key_id=env.get("AWS_ACCESS_KEY_ID", "local"),
-        aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY", "local"),
-    )
-    item = client.get_item(TableName=env["TABLE_PRODUCTS"], Key={"product_id": {"S": product_id}},
-                           ConsistentRead=True)["Item"]
-    return sorted(k for k in item if k.startswith(("hold_", "rel_")))
+    return sorted(k for k in product_item(platform, product_id) if k.startswith(("hold_", "rel_")))
 
 
 @pytest.mark.parametrize("point", ["reserved", "stored", "cancelled", "restocked"])
