@@ -13,11 +13,13 @@ from services.kit.app import build_app, openapi_config
 from services.kit.auth import Callers
 from services.kit.dynamo import DynamoClient
 from services.kit.metrics import Metrics
+from services.kit.revocations import Revocations
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     metrics = Metrics(settings.service.name)
+    revocations = Revocations.of(settings.service)
     store = AnalyticsStore(DynamoClient(settings.aws.region), settings.table_analytics)
     service = AnalyticsService(
         store, settings.recent_windows,
@@ -38,9 +40,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return build_app(
         service=settings.service.name,
         log_level=settings.service.log_level,
-        handlers=[analytics_controller(service, Callers(settings.service.jwt_secret))],
+        handlers=[analytics_controller(service, Callers(settings.service.jwt_secret, revocations))],
         checks={"dynamodb": store.describe, "kafka": check_kafka},
         metrics=metrics,
         lifespan=[store.dynamo.lifespan, consumer],
         openapi=openapi_config("analytics"),
+        revocations=revocations,
     )

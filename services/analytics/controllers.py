@@ -16,7 +16,10 @@ from services.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
 Limit = Annotated[int, Parameter(ge=1, le=MAX_LIMIT)]
 TopLimit = Annotated[int, Parameter(ge=1, le=MAX_LIMIT)]
 Cursor = Annotated[str | None, Parameter(max_length=512)]
+PUBLIC_MAX_WINDOWS = 60  # the public routes read one item per window and product: bounded to an hour
 Windows = Annotated[int | None, Parameter(ge=1, le=1440, description="how many recent windows")]
+PublicWindows = Annotated[int | None, Parameter(ge=1, le=PUBLIC_MAX_WINDOWS,
+                                                description="how many recent windows (at most an hour)")]
 AnyRequest = Request[Any, Any, Any]
 
 
@@ -30,11 +33,11 @@ def analytics_controller(analytics: AnalyticsService, callers: Callers) -> type[
             return await analytics.windows(limit, cursor)
 
         @get("/summary", summary="Totals over recent windows, the latest window, the stream's lag")
-        async def summary(self, windows: Windows = None) -> Summary:
+        async def summary(self, windows: PublicWindows = None) -> Summary:
             return await analytics.summary(windows)
 
         @get("/top-products", summary="Best-selling products over recent windows")
-        async def top_products(self, limit: TopLimit = 10, windows: Windows = None) -> TopProducts:
+        async def top_products(self, limit: TopLimit = 10, windows: PublicWindows = None) -> TopProducts:
             return await analytics.top_products(limit, windows)
 
         @get("/flink/top-users", security=SECURITY, summary="Top buyers over recent windows (admin)")

@@ -22,6 +22,7 @@ from services.kit.app import build_app, openapi_config
 from services.kit.auth import Callers
 from services.kit.health import Check
 from services.kit.metrics import Metrics
+from services.kit.revocations import Revocations
 
 
 def _mount(prefix: str, proxy: Proxy) -> ASGIRouteHandler:
@@ -51,10 +52,11 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
     prefixes: dict[str, tuple[str, ...]] = {}
     for prefix, service in ROUTES:
         prefixes[service] = (*prefixes.get(service, ()), prefix)
+    revocations = Revocations.of(settings.service)
     upstreams = {name: Upstream(url, settings.connect_timeout_s, settings.read_timeout_s)
                  for name, url in settings.upstreams.items()}
     schema = SchemaSource(upstreams, prefixes)
-    callers = Callers(settings.service.jwt_secret)
+    callers = Callers(settings.service.jwt_secret, revocations)
     caches: dict[str, PublicCache] = {
         service: public_cache(settings.public_cache_ttl_s, settings.public_cache_bytes) for service in PUBLIC_QUERY}
     proxies = [(prefix, Proxy(upstreams[service], callers.verifier, settings.max_body_bytes, caches.get(service),
@@ -95,5 +97,6 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         cors_origins=settings.cors_origins,
         openapi=openapi_config("api-gateway", path="/_openapi"),
         max_body_bytes=settings.own_body_bytes,
+        revocations=revocations,
     )
     return Edge(app, proxies, metrics)

@@ -17,6 +17,7 @@ from services.kit.health import Check, health_handlers
 from services.kit.heap import freeze_start_up_heap
 from services.kit.logging import configure_logging, request_id_middleware
 from services.kit.metrics import Metrics
+from services.kit.revocations import Revocations
 from services.kit.settings import API_BODY_BYTES
 
 Lifespan = Callable[[Litestar], AbstractAsyncContextManager[Any]]
@@ -46,13 +47,15 @@ def build_app(
     openapi: OpenAPIConfig | None = None,
     unavailable_on: Sequence[type[Exception]] = (),
     max_body_bytes: int = API_BODY_BYTES,
+    revocations: Revocations | None = None,
 ) -> Litestar:
+    """``revocations``: the list the app's token checks consult, kept fresh while the app runs."""
     configure_logging(service, log_level)
     return Litestar(
         route_handlers=[*handlers, *health_handlers(service, checks), metrics.route_handler()],
         middleware=[request_id_middleware, metrics.middleware],
         exception_handlers=exception_handlers(tuple(unavailable_on)),
-        lifespan=list(lifespan),
+        lifespan=[*lifespan, *([revocations.lifespan] if revocations is not None else [])],
         on_startup=[freeze_start_up_heap],  # after the lifespans: pools and clients exist by then
         cors_config=CORSConfig(allow_origins=list(cors_origins), allow_credentials=False)
         if cors_origins else None,

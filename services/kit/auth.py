@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -11,6 +12,7 @@ import msgspec
 from litestar import Request
 
 from services.kit.errors import BadRequest, Forbidden, Unauthorized
+from services.kit.revocations import Revocations
 
 ALGORITHM = "HS256"
 ISSUER = "ecomctl-users"
@@ -22,6 +24,8 @@ class Caller(msgspec.Struct, frozen=True):
     user_id: str
     email: str
     role: str
+    token_id: str = ""  # the token's jti (what a logout revokes)
+    expires_at: float = 0.0  # the token's exp
 
     @property
     def is_admin(self) -> bool:
@@ -32,7 +36,7 @@ def issue_token(secret: str, caller: Caller, ttl_s: int, now: float | None = Non
     issued = int(time.time() if now is None else now)
     claims = {
         "sub": caller.user_id, "email": caller.email, "role": caller.role,
-        "iat": issued, "exp": issued + ttl_s, "iss": ISSUER,
+        "iat": issued, "exp": issued + ttl_s, "iss": ISSUER, "jti": uuid.uuid4().hex,
     }
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
@@ -41,16 +45,18 @@ def _verify(secret: str, token: str) -> tuple[Caller, float]:
     try:
         claims = jwt.decode(
             token, secret, algorithms=[ALGORITHM], issuer=ISSUER,
-            options={"require": ["sub", "exp", "iat", "iss"]},
+            options={"require": ["sub", "exp", "iat", "iss", "jti"]},
         )
     except jwt.ExpiredSignatureError:
         raise Unauthorized("the token has expired") from None
     except jwt.PyJWTError:
         raise Unauthorized("the token is not valid") from None
-    sub, email, role = claims.get("sub"), claims.get("email", ""), claims.get("role", "user")
-    if not isinstance(sub, str) or not isinstance(email, str) or role not in {"user", "admin"}:
+    sub, email, role, jti = claims.get("sub"), claims.get("email", ""), claims.get("role", "user"), claims["jti"]
+    if (not isinstance(sub, str) or not isinstance(email, str) or role not in {"user", "admin"}
+            or not isinstance(jti, str)):
         raise Unauthorized("the token is not valid")
-    return Caller(user_id=sub, email=email, role=role), float(claims["exp"])
+    expires = float(claims["exp"])
+    return Caller(user_id=sub, email=email, role=role, token_id=jti, expires_at=expires), expires
 
 
 def verify_token(secret: str, token: str) -> Caller:
@@ -65,12 +71,19 @@ class TokenVerifier:
     immutable, so its verdict can be reused until its ``exp``.
     """
 
-    def __init__(self, secret: str, max_entries: int = 50_000) -> None:
+    def __init__(self, secret: str, max_entries: int = 50_000, revocations: Revocations | None = None) -> None:
         self.secret = secret
         self.max_entries = max_entries
+        self.revocations = revocations
         self._known: dict[str, tuple[Caller, float]] = {}
 
     def verify(self, token: str) -> Caller:
+        caller = self._verified(token)
+        if self.revocations is not None and self.revocations.revoked(caller.token_id):
+            raise Unauthorized("the token was revoked (logged out)")
+        return caller
+
+    def _verified(self, token: str) -> Caller:
         known = self._known.get(token)
         if known is not None:
             if known[1] > time.time():
@@ -121,11 +134,16 @@ class Callers:
     rest of the request.
     """
 
-    def __init__(self, secret: str) -> None:
-        self.verifier = TokenVerifier(secret)
+    def __init__(self, secret: str, revocations: Revocations | None = None) -> None:
+        self.verifier = TokenVerifier(secret, revocations=revocations)
 
     def of(self, request: Request[Any, Any, Any]) -> Caller:
         return self.caller(authorization_of(request.scope["headers"]))
+
+    def optional(self, request: Request[Any, Any, Any]) -> Caller | None:
+        """The verified caller, or None for a request without ``Authorization`` (401 for a bad token)."""
+        authorization = authorization_of(request.scope["headers"])
+        return None if authorization is None else self.caller(authorization)
 
     def caller(self, authorization: str | None) -> Caller:
         """The caller of an ``Authorization`` header's value (None: the header is absent)."""

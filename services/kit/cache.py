@@ -8,6 +8,7 @@
   oldest entries go first, and a value larger than an eighth of the bound is not kept at all.
   Callers key entries only by what the answer depends on (a route's own parameters), so junk in
   a request cannot create entries.
+- ``refresh(key, load)`` (a reader who must see their own writes) loads ``key`` anew and keeps it.
 - ``clear()`` (after a write) forgets every entry and the loads in flight: a read that starts
   after a write never gets a value loaded before it.
 """
@@ -81,6 +82,14 @@ class Cache(Generic[V]):
             self._put(key, value)
         future.set_result(value)
         return value
+
+    async def refresh(self, key: Hashable, load: Callable[[], Awaitable[V]],
+                      keep: Callable[[V], bool] = _always) -> V:
+        """A value loaded after this call (read-your-writes): the entry and any load of ``key`` in
+        flight are forgotten (that load's value is not kept), then ``key`` loads as on a miss."""
+        self._drop(key)
+        self._loading.pop(key, None)
+        return await self.get_or_load(key, load, keep)
 
     def clear(self) -> None:
         self._entries.clear()

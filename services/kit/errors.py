@@ -8,6 +8,7 @@
     ├── NotFound            404
     ├── Conflict            409
     ├── ContentTooLarge     413
+    ├── TooManyRequests     429 (with Retry-After)
     ├── Unavailable         503 (a dependency is down)
     ├── BadGateway          502 (an upstream answered badly or not at all)
     └── GatewayTimeout      504 (an upstream was too slow)
@@ -35,11 +36,15 @@ class ServiceError(Exception):
     title = "Internal Server Error"
 
     def __init__(self, detail: str = "", *, extra: dict[str, Any] | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+                 headers: dict[str, str] | None = None, retry_after_s: int | None = None) -> None:
+        """``retry_after_s``: seconds sent as ``Retry-After`` (with 429 and 503)."""
         super().__init__(detail or self.title)
         self.detail = detail or self.title
         self.extra = extra or {}
-        self.headers = headers or {}
+        self.headers = dict(headers or {})
+        self.retry_after_s = retry_after_s
+        if retry_after_s is not None:
+            self.headers["retry-after"] = str(retry_after_s)
 
 
 class BadRequest(ServiceError):
@@ -75,6 +80,11 @@ class Conflict(ServiceError):
 class ContentTooLarge(ServiceError):
     status = 413
     title = "Content Too Large"
+
+
+class TooManyRequests(ServiceError):
+    status = 429
+    title = "Too Many Requests"
 
 
 class Unavailable(ServiceError):
@@ -152,7 +162,7 @@ def problem_of(exc: BaseException, unavailable_on: tuple[type[BaseException], ..
     return Problem(status, _document(status, title, detail, extra), headers)
 
 
-_TITLES = {413: ContentTooLarge.title}
+_TITLES = {413: ContentTooLarge.title, 429: TooManyRequests.title}
 
 
 def exception_handlers(unavailable_on: tuple[type[Exception], ...] = ()) -> ExceptionHandlersMap:

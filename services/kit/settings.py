@@ -61,13 +61,16 @@ def redact(value: str) -> str:
 
 @dataclass(frozen=True)
 class ServiceSettings:
-    """What every service reads: identity, bind address, log level and the JWT key."""
+    """What every service reads: identity, bind address, log level, the JWT key and where revoked
+    tokens are listed (``services.kit.revocations``)."""
 
     name: str
     host: str
     port: int
     log_level: str
     jwt_secret: str = field(repr=False)
+    revoked_tokens: str = ""  # the revoked-tokens table ("" where none is wired)
+    region: str = "us-east-1"
 
     @classmethod
     def from_env(cls, environ: Env | None = None, *, name: str, port: int) -> ServiceSettings:
@@ -78,6 +81,8 @@ class ServiceSettings:
             port=env_int("PORT", port, environ),
             log_level=env_str("LOG_LEVEL", "INFO", environ),
             jwt_secret=env_str("JWT_SECRET", "", environ),
+            revoked_tokens=env_str("TABLE_REVOKED_TOKENS", "", environ),
+            region=env_str("AWS_REGION", "us-east-1", environ),
         )
 
 

@@ -9,6 +9,7 @@ from services.kit.app import build_app, openapi_config
 from services.kit.auth import Callers
 from services.kit.dynamo import DynamoClient
 from services.kit.metrics import Metrics
+from services.kit.revocations import Revocations
 from services.notifications.controllers import notifications_controller
 from services.notifications.service import NotificationService
 from services.notifications.settings import Settings
@@ -18,6 +19,7 @@ from services.notifications.store import NotificationStore
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     metrics = Metrics(settings.service.name)
+    revocations = Revocations.of(settings.service)
     store = NotificationStore(
         DynamoClient(settings.aws.region), aws.client("sns", settings.aws.region),
         settings.table_notifications, settings.table_processed_events, settings.sns_topic_arn,
@@ -42,9 +44,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return build_app(
         service=settings.service.name,
         log_level=settings.service.log_level,
-        handlers=[notifications_controller(service, Callers(settings.service.jwt_secret))],
+        handlers=[notifications_controller(service, Callers(settings.service.jwt_secret, revocations))],
         checks={"dynamodb": store.check_tables, "sns": store.check_topic, "kafka": check_kafka},
         metrics=metrics,
         lifespan=[store.dynamodb.lifespan, consumer],
         openapi=openapi_config("notifications"),
+        revocations=revocations,
     )

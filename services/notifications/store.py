@@ -1,4 +1,4 @@
-"""The only module that touches the notification log, the processed-events guard and SNS.
+"""The only module that touches the notification log, the processed-events claims and SNS.
 
 DynamoDB goes through the kit's client (``services.kit.dynamo``); SNS through boto3.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from decimal import Decimal
 from typing import Any
 
 from services.kit import aws
@@ -34,17 +35,42 @@ class NotificationStore:
     async def check_topic(self) -> None:
         await aws.call(self.sns.get_topic_attributes, TopicArn=self.topic_arn)
 
-    async def already_processed(self, event_key: str) -> bool:
-        answer = await self.dynamodb.call("GetItem", {
-            "TableName": self.processed_table, "Key": to_item({"event_key": event_key}), "ConsistentRead": True,
-        })
-        return "Item" in answer
+    async def claim(self, event_key: str, owner: str, lease_s: float) -> str:
+        """Take ``event_key`` for sending: "claimed" (ours, for ``lease_s``), "sent" (done before) or "busy"
+        (another attempt holds an unexpired lease). A claim whose holder crashed is taken over once its
+        lease expired."""
+        now = time.time()
+        key = to_item({"event_key": event_key})
+        try:
+            await self.dynamodb.call("UpdateItem", {
+                "TableName": self.processed_table, "Key": key,
+                "UpdateExpression": "SET #state = :sending, #owner = :owner, #lease = :lease, #expires = :expires",
+                "ConditionExpression": "attribute_not_exists(event_key) OR (#state = :sending AND #lease < :now)",
+                "ExpressionAttributeNames": {"#state": "state", "#owner": "owner", "#lease": "lease_until",
+                                             "#expires": "expires_at"},
+                "ExpressionAttributeValues": to_item({
+                    ":sending": "sending", ":owner": owner, ":lease": Decimal(f"{now + lease_s:.3f}"),
+                    ":now": Decimal(f"{now:.3f}"), ":expires": int(now) + self.processed_ttl_s,
+                }),
+            })
+        except ConditionalCheckFailed:
+            answer = await self.dynamodb.call("GetItem", {
+                "TableName": self.processed_table, "Key": key, "ConsistentRead": True,
+            })
+            state = from_item(answer.get("Item", {})).get("state", "sent")  # no state: marked by an older release
+            return "busy" if state == "sending" else "sent"
+        return "claimed"
 
-    async def mark_processed(self, event_key: str) -> None:
-        await self.dynamodb.call("PutItem", {
-            "TableName": self.processed_table,
-            "Item": to_item({"event_key": event_key, "expires_at": int(time.time()) + self.processed_ttl_s}),
-        })
+    async def mark_sent(self, event_key: str, owner: str) -> None:
+        """Record that ``owner``'s claim was published (nothing, when another attempt took the claim over)."""
+        with contextlib.suppress(ConditionalCheckFailed):
+            await self.dynamodb.call("UpdateItem", {
+                "TableName": self.processed_table, "Key": to_item({"event_key": event_key}),
+                "UpdateExpression": "SET #state = :sent",
+                "ConditionExpression": "#owner = :owner",
+                "ExpressionAttributeNames": {"#state": "state", "#owner": "owner"},
+                "ExpressionAttributeValues": to_item({":sent": "sent", ":owner": owner}),
+            })
 
     async def publish(self, subject: str, message: str, attributes: dict[str, str]) -> str:
         answer = await aws.call(

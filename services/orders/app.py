@@ -15,8 +15,10 @@ from services.kit.app import build_app, openapi_config
 from services.kit.auth import Callers
 from services.kit.dynamo import DynamoClient
 from services.kit.metrics import Metrics
+from services.kit.revocations import Revocations
 from services.orders.controllers import orders_controller
 from services.orders.edge import OrderEdge
+from services.orders.reconcile import StockReconciler
 from services.orders.relay import OutboxRelay
 from services.orders.service import OrderCounters, OrderService
 from services.orders.settings import Settings
@@ -49,14 +51,18 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         pool = await mysql.create_pool(settings.mysql)
         relay = OutboxRelay(pool, settings.kafka, settings.relay_poll_s, settings.relay_batch, published,
                             backlog=backlog, age=age)
+        reconciler: StockReconciler | None = None
         try:
             await mysql.migrate(pool, MIGRATIONS)
-            holder["service"] = OrderService(
-                OrderStore(pool), stock, settings.topic_orders_events, relay.wake, counters
-            )
+            orders = OrderService(OrderStore(pool), stock, settings.topic_orders_events, relay.wake, counters)
+            holder["service"] = orders
+            reconciler = StockReconciler(orders.store, stock, settings.reconcile_s, settings.hold_grace_s)
             relay.start()
+            reconciler.start()
             yield
         finally:
+            if reconciler is not None:
+                await reconciler.stop()
             await relay.stop()
             await mysql.close_pool(pool)
             await stock.dynamo.close()
@@ -70,7 +76,8 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
     def service() -> OrderService:
         return holder["service"]
 
-    callers = Callers(settings.service.jwt_secret)
+    revocations = Revocations.of(settings.service)
+    callers = Callers(settings.service.jwt_secret, revocations)
     app = build_app(
         service=settings.service.name,
         log_level=settings.service.log_level,
@@ -80,5 +87,6 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         lifespan=[database_and_relay],
         openapi=openapi_config("orders"),
         unavailable_on=UNAVAILABLE_ON,
+        revocations=revocations,
     )
     return OrderEdge(app, service, callers, metrics, UNAVAILABLE_ON)

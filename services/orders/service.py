@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
 import uuid
 from collections.abc import Callable
@@ -23,8 +25,10 @@ from services.kit.events import (
     rfc3339,
     utc_now,
 )
+from services.kit.faults import crash_point
 from services.kit.pagination import decode_cursor, encode_cursor
 from services.orders.commits import GroupCommit
+from services.orders.reconcile import release
 from services.orders.schemas import Order, OrderCreate, OrderLine, OrderPage
 from services.orders.stock import ProductMissing, Reserved, StockLedger, StockShort
 from services.orders.store import NewOrder, OrderStore
@@ -59,6 +63,11 @@ def requested_lines(data: OrderCreate) -> list[tuple[str, int]]:
     return list(merged.items())
 
 
+def fingerprint(lines: list[tuple[str, int]]) -> str:
+    """What an order request asks for, as compared when its Idempotency-Key comes again."""
+    return hashlib.sha256(json.dumps(lines, separators=(",", ":")).encode()).hexdigest()
+
+
 def event_of(order: Order, kind: str, occurred_at: str) -> OrderEvent:
     return OrderEvent(
         event_id=uuid.uuid4().hex, type=kind, occurred_at=occurred_at,  # type: ignore[arg-type]
@@ -82,12 +91,14 @@ class OrderService:
 
     async def create(self, caller: Caller, data: OrderCreate, idempotency_key: str | None) -> Order:
         lines = requested_lines(data)
+        request_hash = fingerprint(lines)
         if idempotency_key is not None:
-            earlier = await self.store.by_idempotency_key(caller.user_id, idempotency_key)
+            earlier = await self._earlier(caller, idempotency_key, request_hash)
             if earlier is not None:
                 return earlier
+        order_id = uuid.uuid4().hex
         try:
-            reserved = await self.stock.reserve(lines)
+            reserved = await self.stock.reserve(lines, order_id)
         except ProductMissing as exc:
             self.counters.rejected.labels("unknown_product").inc()
             raise NotFound(f"no such product: {exc.product_id}") from None
@@ -97,9 +108,11 @@ class OrderService:
                 f"not enough stock for product {exc.product_id}",
                 extra={"product_id": exc.product_id, "available": exc.available},
             ) from None
+        crash_point("orders.reserved")
         now = utc_now()
-        order = self._priced(caller, reserved, rfc3339(now))
-        new = NewOrder(order, now, idempotency_key, self.topic, event_of(order, ORDER_CREATED, order.created_at))
+        order = self._priced(order_id, caller, reserved, rfc3339(now))
+        new = NewOrder(order, now, idempotency_key, self.topic, event_of(order, ORDER_CREATED, order.created_at),
+                       request_hash)
         # Shielded: a caller that goes away mid-write leaves either a stored order or released stock.
         stored = asyncio.ensure_future(self._store(new, reserved))
         try:
@@ -111,28 +124,41 @@ class OrderService:
         if error is None:
             return order
         if isinstance(error, IntegrityError) and idempotency_key is not None:
-            earlier = await self.store.by_idempotency_key(caller.user_id, idempotency_key)
+            earlier = await self._earlier(caller, idempotency_key, request_hash)
             if earlier is not None:
                 return earlier
         log.warning("order not stored, stock released (%s)", type(error).__name__)
         raise Unavailable("the order could not be stored; nothing was charged or reserved") from error
+
+    async def _earlier(self, caller: Caller, idempotency_key: str, request_hash: str) -> Order | None:
+        """The order first placed with this key; 409 when that key came with another request."""
+        found = await self.store.by_idempotency_key(caller.user_id, idempotency_key)
+        if found is None:
+            return None
+        earlier, earlier_hash = found
+        if earlier_hash is not None and earlier_hash != request_hash:
+            raise Conflict("this Idempotency-Key was used for a different order request",
+                           extra={"order_id": earlier.id})
+        return earlier
 
     async def _store(self, new: NewOrder, reserved: list[Reserved]) -> Exception | None:
         """Write ``new`` (in a group commit); when that fails, give its stock back and return the error."""
         try:
             await self.writes.write(new)
         except BaseException as exc:
-            await self.stock.release([(r.product_id, r.quantity) for r in reserved])
+            await self.stock.give_back(new.order.id, [(r.product_id, r.quantity) for r in reserved])
             if isinstance(exc, Exception):
                 return exc
             raise
+        crash_point("orders.stored")
+        self.stock.settled(new.order.id, [r.product_id for r in reserved])
         self.committed()
         self.counters.created.inc()
         self.counters.revenue.inc(float(Decimal(new.order.total)))
         return None
 
     @staticmethod
-    def _priced(caller: Caller, reserved: list[Reserved], created_at: str) -> Order:
+    def _priced(order_id: str, caller: Caller, reserved: list[Reserved], created_at: str) -> Order:
         items = [
             OrderLine(product_id=r.product_id, name=r.name, quantity=r.quantity,
                       unit_price=money(r.unit_price), line_total=money(r.unit_price * r.quantity))
@@ -140,7 +166,7 @@ class OrderService:
         ]
         total = sum((Decimal(i.line_total) for i in items), Decimal("0"))
         currency = reserved[0].currency if reserved else "USD"
-        return Order(id=uuid.uuid4().hex, user_id=caller.user_id, status="created", items=items,
+        return Order(id=order_id, user_id=caller.user_id, status="created", items=items,
                      total=money(total), currency=currency, created_at=created_at, updated_at=created_at)
 
     async def get(self, caller: Caller, order_id: str) -> Order:
@@ -169,6 +195,7 @@ class OrderService:
         if outcome == "not-cancellable":
             raise Conflict(f"the order is {order.status} and cannot be cancelled")
         self.committed()
-        await self.stock.release([(i.product_id, i.quantity) for i in order.items])
+        crash_point("orders.cancelled")
+        await release(self.store, self.stock, order)
         self.counters.cancelled.inc()
         return order

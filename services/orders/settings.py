@@ -19,6 +19,8 @@ class Settings:
     table_products: str
     relay_poll_s: float = 1.0
     relay_batch: int = 200
+    reconcile_s: float = 10.0
+    hold_grace_s: float = 60.0
 
     @classmethod
     def from_env(cls, environ: Env | None = None) -> Settings:

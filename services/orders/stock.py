@@ -3,12 +3,23 @@
 The catalogue item holds the stock; a line is reserved by ``SET stock = stock - :q`` under the
 condition ``stock >= :q``, so concurrent orders can never take more than there is. The same write
 returns the product, so the order is priced from the catalogue in the same step.
+
+Every write is recorded on the item under the order's id, so a crash between a stock write and
+the order's MySQL transaction can be settled later (``services.orders.reconcile``):
+
+- ``hold_<order id>`` (``{q, at}``), written with the reservation: the units are held for an
+  order that may not be committed yet. Removed once the order is stored, or given back (with
+  ``ADD stock``, atomically) when the order never was.
+- ``rel_<order id>`` (``{q, at}``), written with a cancelled order's release: that release is
+  done, so a retry of it is refused by its condition. Removed once MySQL recorded the release.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -16,6 +27,30 @@ from typing import Any
 from services.kit.dynamo import ConditionalCheckFailed, DynamoClient, from_item, to_item
 
 log = logging.getLogger("services.orders.stock")
+HOLD = "hold_"
+RELEASED = "rel_"
+FORGET_PER_WRITE = 100  # attributes removed by one UpdateItem (keeps the expression small)
+FORGET_DELAY_S = 0.2  # settled markers of one product are removed together, this often
+
+
+def _marker(quantity: int) -> dict[str, Any]:
+    """A marker's plain value (``to_item`` types it)."""
+    return {"q": quantity, "at": Decimal(f"{time.time():.3f}")}
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A ``hold_``/``rel_`` attribute found on a product: which order, how many units, since when."""
+
+    product_id: str
+    attribute: str
+    order_id: str
+    quantity: int
+    at: float
+
+    @property
+    def is_hold(self) -> bool:
+        return self.attribute.startswith(HOLD)
 
 
 @dataclass(frozen=True)
@@ -76,35 +111,40 @@ class StockLedger:
     def __init__(self, dynamo: DynamoClient, table: str) -> None:
         self.dynamo = dynamo
         self.table = table
-        self._waiting: dict[str, list[tuple[int, asyncio.Future[Reserved]]]] = {}
+        self._waiting: dict[str, list[tuple[int, str, asyncio.Future[Reserved]]]] = {}
+        self._forget: dict[str, set[str]] = {}  # product -> settled marker attributes to remove
         self._tasks: set[asyncio.Task[None]] = set()
         self.writes = 0  # conditional writes issued (for tests and tuning)
 
     async def describe(self) -> None:
         await self.dynamo.call("DescribeTable", {"TableName": self.table})
 
-    async def reserve_one(self, product_id: str, quantity: int) -> Reserved:
+    async def reserve_one(self, product_id: str, quantity: int, order_id: str) -> Reserved:
         future: asyncio.Future[Reserved] = asyncio.get_running_loop().create_future()
         queue = self._waiting.get(product_id)
         if queue is None:
-            self._waiting[product_id] = [(quantity, future)]
+            self._waiting[product_id] = [(quantity, order_id, future)]
             task = asyncio.create_task(self._drain(product_id))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         else:
-            queue.append((quantity, future))
+            queue.append((quantity, order_id, future))
         try:
             return await asyncio.shield(future)
         except asyncio.CancelledError:
-            future.add_done_callback(self._give_back)  # a reservation nobody waits for is returned
+            # a reservation nobody waits for is returned
+            future.add_done_callback(lambda done: self._give_back_later(done, order_id))
             raise
 
-    def _give_back(self, future: asyncio.Future[Reserved]) -> None:
+    def _give_back_later(self, future: asyncio.Future[Reserved], order_id: str) -> None:
         if not future.cancelled() and future.exception() is None:
             reserved = future.result()
-            task = asyncio.create_task(self.release([(reserved.product_id, reserved.quantity)]))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._background(self.give_back(order_id, [(reserved.product_id, reserved.quantity)]))
+
+    def _background(self, work: Any) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _drain(self, product_id: str) -> None:
         """Settle batches of ``product_id`` until no reservation of it is waiting."""
@@ -116,37 +156,46 @@ class StockLedger:
             self._waiting[product_id] = []  # arrivals during this write form the next batch
             await self._settle(product_id, batch)
 
-    async def _settle(self, product_id: str, batch: list[tuple[int, asyncio.Future[Reserved]]]) -> None:
-        total = sum(quantity for quantity, _ in batch)
+    async def _settle(self, product_id: str, batch: list[tuple[int, str, asyncio.Future[Reserved]]]) -> None:
+        total = sum(quantity for quantity, _, _ in batch)
         try:
-            item = await self._take(product_id, total)
+            item = await self._take(product_id, total, [(order_id, quantity) for quantity, order_id, _ in batch])
         except ConditionalCheckFailed:
             if len(batch) == 1:
-                _fail(batch[0][1], await self._why(product_id))
+                _fail(batch[0][2], await self._why(product_id))
                 return
-            for quantity, future in batch:  # one by one: the first ones may still fit
+            for quantity, order_id, future in batch:  # one by one: the first ones may still fit
                 try:
-                    _succeed(future, _reserved(product_id, quantity, await self._take(product_id, quantity)))
+                    taken = await self._take(product_id, quantity, [(order_id, quantity)])
+                    _succeed(future, _reserved(product_id, quantity, taken))
                 except ConditionalCheckFailed:
                     _fail(future, await self._why(product_id))
                 except Exception as exc:
                     _fail(future, exc)
             return
         except Exception as exc:
-            for _, future in batch:
+            for _, _, future in batch:
                 _fail(future, exc)
             return
-        for quantity, future in batch:
+        for quantity, _, future in batch:
             _succeed(future, _reserved(product_id, quantity, item))
 
-    async def _take(self, product_id: str, quantity: int) -> dict[str, Any]:
+    async def _take(self, product_id: str, quantity: int, holds: list[tuple[str, int]]) -> dict[str, Any]:
+        """Take ``quantity`` units and record a hold per order (``holds``: order id, units) in the same write."""
         self.writes += 1
+        names = {"#stock": "stock", "#pid": "product_id"}
+        values: dict[str, Any] = {":q": quantity}
+        sets = ["#stock = #stock - :q"]
+        for n, (order_id, units) in enumerate(holds):
+            names[f"#h{n}"] = HOLD + order_id
+            values[f":h{n}"] = _marker(units)
+            sets.append(f"#h{n} = :h{n}")
         answer = await self.dynamo.call("UpdateItem", {
             "TableName": self.table, "Key": to_item({"product_id": product_id}),
-            "UpdateExpression": "SET #stock = #stock - :q",
+            "UpdateExpression": "SET " + ", ".join(sets),
             "ConditionExpression": "attribute_exists(#pid) AND #stock >= :q",
-            "ExpressionAttributeNames": {"#stock": "stock", "#pid": "product_id"},
-            "ExpressionAttributeValues": to_item({":q": quantity}),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": to_item(values),
             "ReturnValues": "ALL_NEW",
         })
         item: dict[str, Any] = answer["Attributes"]
@@ -161,33 +210,111 @@ class StockLedger:
             return ProductMissing(product_id)
         return StockShort(product_id, int(from_item(item).get("stock", 0)))
 
-    async def reserve(self, lines: list[tuple[str, int]]) -> list[Reserved]:
-        """Every line or nothing: when one line fails, the lines already taken are given back."""
-        results = await asyncio.gather(*(self.reserve_one(p, q) for p, q in lines), return_exceptions=True)
+    async def reserve(self, lines: list[tuple[str, int]], order_id: str) -> list[Reserved]:
+        """Every line or nothing, held for ``order_id``: when one line fails, the lines taken are given back."""
+        results = await asyncio.gather(*(self.reserve_one(p, q, order_id) for p, q in lines),
+                                       return_exceptions=True)
         taken = [r for r in results if isinstance(r, Reserved)]
         failures = [r for r in results if isinstance(r, BaseException)]
         if failures:
-            await self.release([(r.product_id, r.quantity) for r in taken])
+            await self.give_back(order_id, [(r.product_id, r.quantity) for r in taken])
             raise failures[0]
         return taken
 
-    async def release(self, lines: list[tuple[str, int]]) -> None:
-        """Give stock back (the product may have been deleted meanwhile: then nothing to give back)."""
+    async def give_back(self, order_id: str, lines: list[tuple[str, int]]) -> None:
+        """Undo ``order_id``'s holds: the units return with the hold's removal, so at most once."""
 
         async def one(product_id: str, quantity: int) -> None:
             try:
                 await self.dynamo.call("UpdateItem", {
                     "TableName": self.table, "Key": to_item({"product_id": product_id}),
-                    "UpdateExpression": "ADD #stock :q",
-                    "ConditionExpression": "attribute_exists(#pid)",
-                    "ExpressionAttributeNames": {"#stock": "stock", "#pid": "product_id"},
+                    "UpdateExpression": "ADD #stock :q REMOVE #hold",
+                    "ConditionExpression": "attribute_exists(#hold)",
+                    "ExpressionAttributeNames": {"#stock": "stock", "#hold": HOLD + order_id},
                     "ExpressionAttributeValues": to_item({":q": quantity}),
                 })
             except ConditionalCheckFailed:
-                log.info("product %s is gone; %d units not returned", product_id, quantity)
+                log.info("no hold of order %s on product %s (given back already, or the product is gone)",
+                         order_id, product_id)
 
-        results = await asyncio.gather(*(one(p, q) for p, q in lines), return_exceptions=True)
-        for result in results:
-            if isinstance(result, BaseException):
-                log.error("stock release failed", exc_info=result)
-                raise result
+        await _each(one, lines)
+
+    async def restock(self, order_id: str, lines: list[tuple[str, int]]) -> None:
+        """Return a cancelled order's units, at most once per product (a ``rel_`` marker records it)."""
+
+        async def one(product_id: str, quantity: int) -> None:
+            try:
+                await self.dynamo.call("UpdateItem", {
+                    "TableName": self.table, "Key": to_item({"product_id": product_id}),
+                    "UpdateExpression": "ADD #stock :q SET #rel = :rel",
+                    "ConditionExpression": "attribute_exists(#pid) AND attribute_not_exists(#rel)",
+                    "ExpressionAttributeNames": {"#stock": "stock", "#pid": "product_id",
+                                                 "#rel": RELEASED + order_id},
+                    "ExpressionAttributeValues": to_item({":q": quantity, ":rel": _marker(quantity)}),
+                })
+            except ConditionalCheckFailed:
+                log.info("order %s: product %s restocked already or gone", order_id, product_id)
+
+        await _each(one, lines)
+
+    def settled(self, order_id: str, product_ids: list[str], prefix: str = HOLD) -> None:
+        """``order_id``'s markers on these products are settled: remove them soon, in batches per product."""
+        for product_id in product_ids:
+            pending = self._forget.get(product_id)
+            if pending is None:
+                self._forget[product_id] = {prefix + order_id}
+                self._background(self._forget_soon(product_id))
+            else:
+                pending.add(prefix + order_id)
+
+    async def _forget_soon(self, product_id: str) -> None:
+        await asyncio.sleep(FORGET_DELAY_S)
+        attributes = sorted(self._forget.pop(product_id, set()))
+        try:
+            await self.forget(product_id, attributes)
+        except Exception as exc:  # the reconciler removes what is left
+            log.warning("markers of product %s not removed (%s)", product_id, type(exc).__name__)
+
+    async def forget(self, product_id: str, attributes: list[str]) -> None:
+        """Remove settled markers (no condition: removing an absent attribute changes nothing)."""
+        for start in range(0, len(attributes), FORGET_PER_WRITE):
+            chunk = attributes[start:start + FORGET_PER_WRITE]
+            names = {f"#m{n}": name for n, name in enumerate(chunk)}
+            names["#pid"] = "product_id"
+            try:
+                await self.dynamo.call("UpdateItem", {
+                    "TableName": self.table, "Key": to_item({"product_id": product_id}),
+                    "UpdateExpression": "REMOVE " + ", ".join(k for k in names if k != "#pid"),
+                    "ConditionExpression": "attribute_exists(#pid)",
+                    "ExpressionAttributeNames": names,
+                })
+            except ConditionalCheckFailed:
+                return  # the product is gone, and its markers with it
+
+    async def markers(self) -> AsyncIterator[Marker]:
+        """Every ``hold_``/``rel_`` marker on the catalogue (a scan: for the reconciler only)."""
+        start: dict[str, Any] | None = None
+        while True:
+            payload: dict[str, Any] = {"TableName": self.table}
+            if start is not None:
+                payload["ExclusiveStartKey"] = start
+            answer = await self.dynamo.call("Scan", payload)
+            for item in answer.get("Items", []):
+                values = from_item(item)
+                product_id = str(values["product_id"])
+                for name, value in values.items():
+                    prefix = HOLD if name.startswith(HOLD) else RELEASED if name.startswith(RELEASED) else None
+                    if prefix is None or not isinstance(value, dict):
+                        continue
+                    yield Marker(product_id, name, name[len(prefix):], int(value["q"]), float(value["at"]))
+            start = answer.get("LastEvaluatedKey")
+            if not start:
+                return
+
+
+async def _each(one: Any, lines: list[tuple[str, int]]) -> None:
+    results = await asyncio.gather(*(one(p, q) for p, q in lines), return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            log.error("stock write failed", exc_info=result)
+            raise result

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -43,6 +43,7 @@ class NewOrder:
     idempotency_key: str | None
     topic: str
     event: OrderEvent
+    request_hash: str | None = None
 
 
 class OrderStore:
@@ -57,15 +58,15 @@ class OrderStore:
         for new in batch:
             order = new.order
             orders += [order.id, order.user_id, order.status, Decimal(order.total), order.currency,
-                       new.idempotency_key, _naive(new.created), _naive(new.created)]
+                       new.idempotency_key, new.request_hash, _naive(new.created), _naive(new.created)]
             for n, line in enumerate(order.items):
                 lines += [order.id, n, line.product_id, line.name, line.quantity, Decimal(line.unit_price),
                           Decimal(line.line_total)]
             events += [new.event.event_id, new.topic, new.event.order_id, encode(new.event).decode()]
         async with mysql.transaction(self.pool) as conn, conn.cursor() as cur:
             await cur.execute(
-                "INSERT INTO orders (id, user_id, status, total, currency, idempotency_key, created_at,"
-                " updated_at) VALUES " + _values("(%s, %s, %s, %s, %s, %s, %s, %s)", len(batch)),
+                "INSERT INTO orders (id, user_id, status, total, currency, idempotency_key, request_hash,"
+                " created_at, updated_at) VALUES " + _values("(%s, %s, %s, %s, %s, %s, %s, %s, %s)", len(batch)),
                 orders,
             )
             if lines:
@@ -80,13 +81,63 @@ class OrderStore:
                 events,
             )
 
-    async def by_idempotency_key(self, user_id: str, key: str) -> Order | None:
+    async def by_idempotency_key(self, user_id: str, key: str) -> tuple[Order, str | None] | None:
+        """The order placed with this key, and the fingerprint of its request (None for older orders)."""
         row = await mysql.fetch_one(
             self.pool,
-            f"SELECT {_ORDER_COLUMNS} FROM orders WHERE user_id = %s AND idempotency_key = %s",
+            f"SELECT {_ORDER_COLUMNS}, request_hash FROM orders WHERE user_id = %s AND idempotency_key = %s",
             (user_id, key),
         )
-        return None if row is None else (await self._with_lines([row]))[0]
+        return None if row is None else ((await self._with_lines([row[:8]]))[0], row[8])
+
+    async def existing(self, order_ids: Sequence[str]) -> set[str]:
+        """Which of these orders are stored."""
+        if not order_ids:
+            return set()
+        rows = await mysql.fetch_all(
+            self.pool, f"SELECT id FROM orders WHERE id IN ({', '.join(['%s'] * len(order_ids))})",
+            tuple(order_ids),
+        )
+        return {r[0] for r in rows}
+
+    async def settle_release(self, order_id: str, restock: Callable[[], Awaitable[None]]) -> bool:
+        """Run ``restock`` for a pending release under its row's lock, then mark it done; False when not pending.
+
+        The lock makes concurrent settlers (the cancelling request, the reconciler) take turns; the
+        restock itself is idempotent, so a crash before the mark only makes the next settler repeat it.
+        """
+        async with mysql.transaction(self.pool) as conn, conn.cursor() as cur:
+            await cur.execute(
+                "SELECT order_id FROM stock_releases WHERE order_id = %s AND released_at IS NULL"
+                " FOR UPDATE SKIP LOCKED",
+                (order_id,),
+            )
+            if await cur.fetchone() is None:
+                return False
+            await restock()
+            await cur.execute("UPDATE stock_releases SET released_at = NOW(6) WHERE order_id = %s", (order_id,))
+        return True
+
+    async def pending_releases(self, older_than_s: float, limit: int = 100) -> list[str]:
+        rows = await mysql.fetch_all(
+            self.pool,
+            "SELECT order_id FROM stock_releases WHERE released_at IS NULL"
+            " AND created_at < NOW(6) - INTERVAL %s MICROSECOND ORDER BY created_at LIMIT %s",
+            (int(older_than_s * 1_000_000), limit),
+        )
+        return [r[0] for r in rows]
+
+    async def released(self, order_ids: Sequence[str]) -> set[str]:
+        """Which of these orders' releases are recorded as done."""
+        if not order_ids:
+            return set()
+        rows = await mysql.fetch_all(
+            self.pool,
+            "SELECT order_id FROM stock_releases WHERE released_at IS NOT NULL"
+            f" AND order_id IN ({', '.join(['%s'] * len(order_ids))})",
+            tuple(order_ids),
+        )
+        return {r[0] for r in rows}
 
     async def get(self, order_id: str) -> Order | None:
         row = await mysql.fetch_one(
@@ -134,6 +185,7 @@ class OrderStore:
                 updated_at=rfc3339(now),
             )
             await insert_outbox(cur, topic, make_event(cancelled))
+            await cur.execute("INSERT INTO stock_releases (order_id, created_at) VALUES (%s, NOW(6))", (order_id,))
         return "cancelled", cancelled
 
     async def _with_lines(self, rows: list[tuple[Any, ...]]) -> list[Order]:

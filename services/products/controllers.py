@@ -22,6 +22,8 @@ AnyRequest = Request[Any, Any, Any]
 
 
 def products_controller(products: ProductService, callers: Callers) -> type[Controller]:
+    """A signed-in reader (a valid token) reads fresh: read-your-writes; a bad token is a 401."""
+
     class ProductsController(Controller):
         path = "/api/products"
         tags = ["products"]  # noqa: RUF012
@@ -29,13 +31,14 @@ def products_controller(products: ProductService, callers: Callers) -> type[Cont
         @get("/", summary="The catalogue (search, category filter, pages)")
         async def list_products(
             self, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None, q: Query = None,
-            category: CategoryFilter = None,
+            category: CategoryFilter = None, *, request: AnyRequest,
         ) -> ProductPage:
-            return await products.page(limit, cursor, q, category)
+            fresh = callers.optional(request) is not None
+            return await products.page(limit, cursor, q, category, fresh=fresh)
 
         @get("/{product_id:str}", summary="One product")
-        async def get_product(self, product_id: ProductId) -> Product:
-            return await products.get(product_id)
+        async def get_product(self, request: AnyRequest, product_id: ProductId) -> Product:
+            return await products.get(product_id, fresh=callers.optional(request) is not None)
 
         @post("/", status_code=201, security=SECURITY, summary="Create a product (admin)")
         async def create_product(self, request: AnyRequest, data: ProductCreate) -> Product:

@@ -1,4 +1,9 @@
-"""Catalogue rules: who may write, how pages and searches work, a short read cache."""
+"""Catalogue rules: who may write, how pages and searches work, a short read cache.
+
+The cache serves anonymous reads. A signed-in reader reads the table (and refreshes the cache):
+their own orders change stock, and they see those changes at once (read-your-writes); the
+gateway forwards signed-in requests uncached too.
+"""
 
 from __future__ import annotations
 
@@ -36,17 +41,19 @@ class ProductService:
         self.products: Cache[Product] = Cache(cache_ttl_s, CACHE_BYTES, _size)
         self.pages: Cache[ProductPage] = Cache(cache_ttl_s, CACHE_BYTES, _size)
 
-    async def get(self, product_id: str) -> Product:
+    async def get(self, product_id: str, fresh: bool = False) -> Product:
         async def load() -> Product:
             product = await self.store.get(product_id)
             if product is None:
                 raise NotFound("no such product")
             return product
 
+        if fresh:
+            return await self.products.refresh(product_id, load)
         return await self.products.get_or_load(product_id, load)
 
     async def page(
-        self, limit: int, cursor: str | None, q: str | None, category: str | None
+        self, limit: int, cursor: str | None, q: str | None, category: str | None, fresh: bool = False
     ) -> ProductPage:
         start = self._start_key(cursor, category)
         text = q.strip().lower() if q and q.strip() else None
@@ -56,7 +63,10 @@ class ProductService:
             next_cursor = None if next_key is None else encode_cursor(dict(next_key))
             return ProductPage(items=products, next_cursor=next_cursor)
 
-        return await self.pages.get_or_load((limit, cursor, text, category), load)
+        key = (limit, cursor, text, category)
+        if fresh:
+            return await self.pages.refresh(key, load)
+        return await self.pages.get_or_load(key, load)
 
     @staticmethod
     def _start_key(cursor: str | None, category: str | None) -> Key | None:

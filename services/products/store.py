@@ -14,6 +14,7 @@ from services.products.schemas import Product
 Item = dict[str, dict[str, Any]]
 Key = dict[str, str]  # a continuation key: product_id (and category on the category index)
 SCAN_CHUNK = 100
+MAX_CHUNKS = 10  # chunks one page request reads at most (a search matching little pages on)
 CATEGORY_INDEX = "by-category"
 
 
@@ -107,13 +108,14 @@ class ProductStore:
     ) -> tuple[list[Product], Key | None]:
         """Up to ``limit`` matching products after ``start``, and the key to continue from.
 
-        Reads chunk after chunk until the page is full or the table ends, so a filter never
-        truncates a page; when a chunk has more matches than needed the continuation key is the
-        last product returned (not the chunk's end), so no match is skipped.
+        Reads chunk after chunk until the page is full, the table ends or ``MAX_CHUNKS`` chunks were
+        read (a search matching little stops there with a short page and the key to go on from, so
+        one request never scans the whole table); when a chunk has more matches than needed the
+        continuation key is the last product returned (not the chunk's end), so no match is skipped.
         """
         found: list[Product] = []
         position = to_attributes(start) if start else None
-        while len(found) < limit:
+        for _ in range(MAX_CHUNKS):
             request: dict[str, Any] = {"TableName": self.table, "Limit": SCAN_CHUNK}
             if position:
                 request["ExclusiveStartKey"] = position
@@ -139,8 +141,10 @@ class ProductStore:
             position = answer.get("LastEvaluatedKey")
             if not position:
                 return found, None
-        # exactly full: continue after the last returned product (the next page may be empty)
-        return found, self._key_of(found[-1], category)
+            if len(found) == limit:  # exactly full: continue after the last returned product
+                return found, self._key_of(found[-1], category)
+        # the chunk budget is spent: go on from where the reads stopped
+        return found, None if position is None else {k: str(v) for k, v in from_attributes(position).items()}
 
     @staticmethod
     def _key_of(product: Product, category: str | None) -> Key:

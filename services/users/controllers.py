@@ -25,6 +25,21 @@ Cursor = Annotated[str | None, Parameter(max_length=512)]
 AnyRequest = Request[Any, Any, Any]
 
 
+FORWARDED_FOR = b"x-forwarded-for"
+
+
+def client_address(request: AnyRequest) -> str:
+    """The caller's address: the last hop the gateway appended to X-Forwarded-For, else the peer."""
+    forwarded: bytes | None = None
+    for name, value in request.scope["headers"]:
+        if name == FORWARDED_FOR:
+            forwarded = value  # the last one: the gateway's
+    if forwarded:
+        return forwarded.decode("latin-1").rsplit(",", 1)[-1].strip()
+    client = request.scope.get("client")
+    return str(client[0]) if client else ""
+
+
 def users_controllers(users: Callable[[], UserService], callers: Callers) -> list[type[Controller]]:
     """The users and auth routes, bound to the app's service (available once the app has started)."""
 
@@ -55,7 +70,11 @@ def users_controllers(users: Callable[[], UserService], callers: Callers) -> lis
         tags = ["auth"]  # noqa: RUF012
 
         @post("/login", status_code=200, summary="Log in: a bearer token")
-        async def login(self, data: LoginRequest) -> TokenResponse:
-            return await users().login(data)
+        async def login(self, request: AnyRequest, data: LoginRequest) -> TokenResponse:
+            return await users().login(data, client_address(request))
+
+        @post("/logout", status_code=204, security=SECURITY, summary="Log out: revoke the bearer token")
+        async def logout(self, request: AnyRequest) -> None:
+            await users().logout(callers.of(request))
 
     return [UsersController, AuthController]

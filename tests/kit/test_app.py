@@ -15,7 +15,7 @@ from litestar.testing import TestClient
 
 from services.kit.app import build_app
 from services.kit.auth import Caller, Callers, issue_token
-from services.kit.errors import Conflict
+from services.kit.errors import Conflict, TooManyRequests
 from services.kit.health import run_checks
 from services.kit.heap import YOUNG_THRESHOLD
 from services.kit.logging import JsonFormatter, request_id
@@ -35,6 +35,11 @@ async def create_thing(data: Thing) -> Thing:
 @get("/conflict")
 async def conflict() -> None:
     raise Conflict("already there", extra={"thing": "x"})
+
+
+@get("/throttled")
+async def throttled() -> None:
+    raise TooManyRequests("slow down", retry_after_s=7)
 
 
 @get("/boom")
@@ -65,7 +70,7 @@ async def hangs() -> None:
 
 
 def _client(checks: dict[str, object] | None = None, max_body_bytes: int = 1024) -> TestClient:  # type: ignore[type-arg]
-    app = build_app(service="kit-test", log_level="INFO", handlers=[create_thing, conflict, boom, rid, item],
+    app = build_app(service="kit-test", log_level="INFO", handlers=[create_thing, conflict, throttled, boom, rid, item],
                     checks=checks or {"ok": ok}, metrics=Metrics("kit-test"),  # type: ignore[arg-type]
                     max_body_bytes=max_body_bytes)
     return TestClient(app=app, raise_server_exceptions=False)
@@ -128,6 +133,10 @@ def test_service_errors_map_to_their_status() -> None:
         assert answer.json() == {"type": "about:blank", "title": "Conflict", "status": 409,
                                  "detail": "already there", "request_id": answer.headers["x-request-id"],
                                  "thing": "x"}
+        refused = client.get("/throttled")
+        assert refused.status_code == 429 and refused.headers["retry-after"] == "7"
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["title"] == "Too Many Requests"
 
 
 def test_unexpected_errors_hide_internals(caplog: pytest.LogCaptureFixture) -> None:

@@ -10,9 +10,15 @@ SECRET = "a-test-secret-that-is-long-enough-for-hs256"
 ALICE = Caller(user_id="u1", email="alice@example.com", role="user")
 
 
+def _who(caller: Caller) -> tuple[str, str, str]:
+    return caller.user_id, caller.email, caller.role
+
+
 def test_issue_then_verify() -> None:
     token = issue_token(SECRET, ALICE, 60)
-    assert verify_token(SECRET, token) == ALICE
+    verified = verify_token(SECRET, token)
+    assert _who(verified) == _who(ALICE) and len(verified.token_id) == 32
+    assert verify_token(SECRET, issue_token(SECRET, ALICE, 60)).token_id != verified.token_id
     assert not ALICE.is_admin and Caller("a", "a@x.io", "admin").is_admin
 
 
@@ -22,8 +28,10 @@ def test_issue_then_verify() -> None:
     jwt.encode({"sub": "u1", "exp": 9_999_999_999, "iat": 0, "iss": "ecomctl-users"}, SECRET, algorithm="HS512"),
     jwt.encode({"sub": "u1", "exp": 9_999_999_999, "iat": 0, "iss": "someone-else"}, SECRET, algorithm="HS256"),
     jwt.encode({"sub": "u1", "iat": 0, "iss": "ecomctl-users"}, SECRET, algorithm="HS256"),  # no expiry
-    jwt.encode({"sub": "u1", "exp": 9_999_999_999, "iat": 0, "iss": "ecomctl-users", "role": "root"}, SECRET,
-               algorithm="HS256"),
+    jwt.encode({"sub": "u1", "exp": 9_999_999_999, "iat": 0, "iss": "ecomctl-users", "role": "root", "jti": "j"},
+               SECRET, algorithm="HS256"),
+    jwt.encode({"sub": "u1", "exp": 9_999_999_999, "iat": 0, "iss": "ecomctl-users"}, SECRET,
+               algorithm="HS256"),  # no token id: cannot be revoked
     "not-a-token",
 ])
 def test_bad_tokens_are_unauthorized(token: str) -> None:
@@ -52,10 +60,10 @@ def test_verifier_remembers_valid_tokens_until_they_expire() -> None:
 
     verifier = TokenVerifier(SECRET)
     token = issue_token(SECRET, ALICE, 60)
-    assert verifier.verify(token) == ALICE and verifier.verify(token) == ALICE
+    assert _who(verifier.verify(token)) == _who(ALICE) and verifier.verify(token) == verifier.verify(token)
     issued = int(time.time())
     short = issue_token(SECRET, ALICE, 1, now=issued)  # valid until issued + 1
-    assert verifier.verify(short) == ALICE
+    assert _who(verifier.verify(short)) == _who(ALICE)
     time.sleep(max(0.0, issued + 1.05 - time.time()))
     with pytest.raises(Unauthorized, match="expired"):
         verifier.verify(short)

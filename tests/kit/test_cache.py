@@ -100,3 +100,16 @@ async def test_a_cancelled_loader_does_not_fail_its_waiters() -> None:
         await first
     assert await waiter == b"v"  # loaded again for the waiter
     assert load.calls == 2
+
+
+async def test_refresh_loads_anew_and_a_load_already_in_flight_is_not_kept() -> None:
+    cache = _cache()
+    await cache.get_or_load("k", Loader(b"old", 0))
+    assert await cache.refresh("k", Loader(b"new", 0)) == b"new"  # the cached value is not served
+    assert cache.get("k") == b"new"  # and the fresh one is kept for the readers after
+
+    stale = asyncio.ensure_future(cache.get_or_load("j", Loader(b"stale", 0.05)))
+    await asyncio.sleep(0.01)  # the stale load is in flight
+    assert await cache.refresh("j", Loader(b"fresh", 0)) == b"fresh"
+    assert await stale == b"stale"  # its own waiters still get it
+    assert cache.get("j") == b"fresh"  # but it does not replace the fresh value

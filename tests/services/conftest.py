@@ -90,6 +90,11 @@ def fx_new_product(api: httpx.Client, admin: Account) -> Iterator[Callable[..., 
 
 def stock_of(platform: LocalPlatform, product_id: str) -> int:
     """The stock as stored (read straight from DynamoDB, no cache in between)."""
+    return int(product_item(platform, product_id)["stock"]["N"])
+
+
+def product_item(platform: LocalPlatform, product_id: str) -> dict[str, Any]:
+    """The product's item as stored, every attribute (read straight from DynamoDB)."""
     import boto3
 
     env = platform.service_env("products")
@@ -98,9 +103,9 @@ def stock_of(platform: LocalPlatform, product_id: str) -> int:
         aws_access_key_id=env.get("AWS_ACCESS_KEY_ID", "local"),
         aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY", "local"),
     )
-    item = client.get_item(TableName=env["TABLE_PRODUCTS"], Key={"product_id": {"S": product_id}},
-                           ConsistentRead=True)["Item"]
-    return int(item["stock"]["N"])
+    item: dict[str, Any] = client.get_item(TableName=env["TABLE_PRODUCTS"], Key={"product_id": {"S": product_id}},
+                                           ConsistentRead=True)["Item"]
+    return item
 
 
 @pytest.fixture(name="aws_environ")

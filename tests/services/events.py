@@ -76,3 +76,16 @@ class OrdersEventsReader:
         finally:
             await consumer.stop()
         return found
+
+
+class Count:
+    """A stand-in for a Prometheus counter (``labels(...).inc()``) that remembers its total."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def labels(self, *_: str) -> Count:
+        return self
+
+    def inc(self, amount: int = 1) -> None:
+        self.n += amount

@@ -53,7 +53,8 @@ def test_schema_is_a_valid_openapi_document_of_the_public_api(api: httpx.Client)
     document = answer.json()
     validate(document)
     paths = set(document["paths"])
-    assert {"/api/users", "/api/auth/login", "/api/users/me", "/api/users/{user_id}", "/api/products",
+    assert {"/api/users", "/api/auth/login", "/api/auth/logout", "/api/users/me", "/api/users/{user_id}",
+            "/api/products",
             "/api/products/{product_id}", "/api/orders", "/api/orders/{order_id}", "/api/orders/{order_id}/cancel",
             "/api/notifications", "/api/analytics/windows", "/api/analytics/summary",
             "/api/analytics/top-products", "/api/analytics/flink/top-users", "/api/s3/presigned-url",

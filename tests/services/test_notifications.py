@@ -21,6 +21,7 @@ from services.notifications.service import NotificationService
 from services.notifications.settings import Settings
 from services.notifications.store import NotificationStore
 from tests.services.conftest import Account
+from tests.services.events import Count
 
 pytestmark = pytest.mark.platform
 
@@ -96,16 +97,6 @@ def test_a_redelivered_event_changes_nothing(aws_environ: Callable[[str], dict[s
         DynamoClient(settings.aws.region), aws.client("sns", settings.aws.region),
         settings.table_notifications, settings.table_processed_events, settings.sns_topic_arn, 3600,
     )
-
-    class Count:
-        def __init__(self) -> None:
-            self.n = 0
-
-        def labels(self, *_: str) -> Count:
-            return self
-
-        def inc(self, amount: int = 1) -> None:
-            self.n += amount
 
     sent, skipped = Count(), Count()
     service = NotificationService(store, f"test-{uuid.uuid4().hex[:6]}", sent, skipped)

@@ -277,8 +277,8 @@ def test_concurrent_reservations_share_conditional_writes(
     product = new_product(stock=50, price="1.50")
 
     async def storm(ledger: StockLedger, count: int) -> list[object]:
-        return list(await asyncio.gather(*(ledger.reserve_one(product["product_id"], 2) for _ in range(count)),
-                                         return_exceptions=True))
+        reservations = (ledger.reserve_one(product["product_id"], 2, uuid.uuid4().hex) for _ in range(count))
+        return list(await asyncio.gather(*reservations, return_exceptions=True))
 
     async def scenario() -> tuple[list[object], int, list[object], int]:
         ledger = StockLedger(DynamoClient(env["AWS_REGION"]), env["TABLE_PRODUCTS"])
