@@ -40,6 +40,11 @@ def runtime_policy(log_group_arn: str) -> dict[str, object]:
         {"Sid": "Tracing", "Effect": "Allow", "Action": XRAY_ACTIONS, "Resource": ["*"]}]}
 
 
+LOCAL_ONLY = frozenset({"runner.py"})
+"""Modules of the handler package that only the local stack runs (the SQS poller standing in for
+the Lambda trigger, with its Prometheus endpoint): not shipped in the function's archive."""
+
+
 def handler_files(root: Path = REPO_ROOT, package: str = HANDLER_PACKAGE) -> dict[str, Path]:
     """Archive path -> file: the handler package's ``.py`` files and its parent packages' ``__init__``."""
     parts = package.split(".")
@@ -50,7 +55,7 @@ def handler_files(root: Path = REPO_ROOT, package: str = HANDLER_PACKAGE) -> dic
             files[init.relative_to(root).as_posix()] = init
     pkg_dir = root.joinpath(*parts)
     for path in sorted(pkg_dir.rglob("*.py")) if pkg_dir.is_dir() else []:
-        if "__pycache__" not in path.parts:
+        if "__pycache__" not in path.parts and path.name not in LOCAL_ONLY:
             files[path.relative_to(root).as_posix()] = path
     return files
 

@@ -1,10 +1,14 @@
-"""The processor is deployed alone as a Lambda zip: only the stdlib, boto3/botocore and itself."""
+"""The processor is deployed alone as a Lambda zip: only the stdlib, boto3/botocore and itself.
+
+The files checked are the ones the aws program puts in the archive (``handler_files``)."""
 
 from __future__ import annotations
 
 import ast
 import sys
 from pathlib import Path
+
+from programs.aws._files import handler_files
 
 PACKAGE = Path(__file__).resolve().parents[2] / "services" / "file_processor"
 ALLOWED = {"boto3", "botocore", "services"}
@@ -21,7 +25,9 @@ def imported_roots(path: Path) -> set[tuple[str, str]]:
 
 
 def test_imports_only_stdlib_boto3_and_itself() -> None:
-    for source in PACKAGE.glob("*.py"):
+    shipped = [path for path in handler_files().values() if path.parent == PACKAGE]
+    assert PACKAGE / "handler.py" in shipped and PACKAGE / "runner.py" not in shipped
+    for source in shipped:
         for root, full in imported_roots(source):
             if root == "services":
                 assert full.startswith("services.file_processor"), f"{source.name} imports {full}"

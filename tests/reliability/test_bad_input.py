@@ -54,7 +54,7 @@ def test_a_search_reads_a_bounded_number_of_chunks_and_pages_on(
 ) -> None:
     import asyncio
 
-    from services.kit import aws
+    from services.kit.dynamo import DynamoClient
     from services.products import store as products_store
     from services.products.store import ProductStore
 
@@ -68,25 +68,29 @@ def test_a_search_reads_a_bounded_number_of_chunks_and_pages_on(
     scans: list[int] = []
 
     async def search() -> set[str]:
-        client = aws.client("dynamodb", env["AWS_REGION"])
+        client = DynamoClient(env["AWS_REGION"])
         store = ProductStore(client, env["TABLE_PRODUCTS"])
-        real_scan = client.scan
+        real_call = client.call
 
-        def counting_scan(**request: Any) -> Any:
-            scans.append(1)
-            return real_scan(**request)
+        async def counting_call(operation: str, payload: dict[str, Any], attempts: int = 3) -> dict[str, Any]:
+            if operation == "Scan":
+                scans.append(1)
+            return await real_call(operation, payload, attempts)
 
-        client.scan = counting_scan
-        found: set[str] = set()
-        start = None
-        pages = 0
-        while True:
-            before = len(scans)
-            items, start = await store.page(5, start, word.lower(), None)
-            assert len(scans) - before <= 1  # one request never reads more than MAX_CHUNKS chunks
-            found |= {p.product_id for p in items}
-            pages += 1
-            if start is None:
-                return found
+        client.call = counting_call  # type: ignore[method-assign]
+        try:
+            found: set[str] = set()
+            start = None
+            pages = 0
+            while True:
+                before = len(scans)
+                items, start = await store.page(5, start, word.lower(), None)
+                assert len(scans) - before <= 1  # one request never reads more than MAX_CHUNKS chunks
+                found |= {p.product_id for p in items}
+                pages += 1
+                if start is None:
+                    return found
+        finally:
+            await client.close()
 
     assert asyncio.run(search()) == wanted  # paging on finds every match

@@ -9,7 +9,6 @@ callers.
 from __future__ import annotations
 
 import asyncio
-import random
 import statistics
 import time
 import uuid
@@ -19,17 +18,10 @@ import httpx
 import pytest
 
 from ecomctl.local.platform import LocalPlatform
-from tests.services.conftest import Account
+from tests.services.conftest import Account, loopback_addresses
 
 pytestmark = pytest.mark.platform
 PASSWORD = "correct horse battery"
-
-
-def _addresses(count: int) -> list[str]:
-    picked: set[str] = set()
-    while len(picked) < count:
-        picked.add(f"127.{random.randint(1, 254)}.{random.randint(0, 255)}.{random.randint(1, 254)}")
-    return sorted(picked)
 
 
 def _client(platform: LocalPlatform, address: str) -> httpx.Client:
@@ -45,7 +37,7 @@ def test_an_account_is_throttled_after_repeated_failures(
     platform: LocalPlatform, new_user: Callable[[], Account]
 ) -> None:
     victim = new_user()
-    here, there = _addresses(2)
+    here, there = loopback_addresses(2)
     with _client(platform, here) as guesser, _client(platform, there) as owner:
         codes = [_login(guesser, victim.email, f"wrong-{n}-password").status_code for n in range(10)]
         assert codes == [401] * 10
@@ -61,7 +53,7 @@ def test_an_address_is_throttled_after_repeated_failures(
     platform: LocalPlatform, new_user: Callable[[], Account]
 ) -> None:
     someone = new_user()
-    here, there = _addresses(2)
+    here, there = loopback_addresses(2)
     with _client(platform, here) as sprayer, _client(platform, there) as other:
         for n in range(20):
             answer = _login(sprayer, f"nobody-{uuid.uuid4().hex[:8]}@example.com", "some-password")
@@ -81,7 +73,7 @@ def test_real_logins_stay_fast_under_a_flood_of_bad_logins(
     flood is refused before hashing, so only a few of its attempts per address reach a hash.
     """
     real = new_user()
-    rate, seconds, (*flooders, own) = 200, 8.0, _addresses(11)
+    rate, seconds, (*flooders, own) = 200, 8.0, loopback_addresses(11)
 
     async def scenario() -> tuple[list[float], list[int], dict[int, int]]:
         limits = httpx.Limits(max_connections=40)
