@@ -81,9 +81,12 @@ class UserService:
         """A token for the right password; 429 when the account or the address failed too often."""
         email = normalised_email(data.email)
         priority = self.throttle.admit(email, address)
-        found = await self.store.credentials(email)
-        password_hash = _DUMMY_HASH if found is None else found[1]  # same cost for an unknown account
-        right = await self.throttle.gate.run(priority, lambda: verify_password(password_hash, data.password))
+        try:
+            found = await self.store.credentials(email)
+            password_hash = _DUMMY_HASH if found is None else found[1]  # same cost for an unknown account
+            right = await self.throttle.gate.run(priority, lambda: verify_password(password_hash, data.password))
+        finally:
+            self.throttle.settled(address)
         if found is None or not right:
             self.throttle.failed(email)
             raise Unauthorized("wrong e-mail or password")

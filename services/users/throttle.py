@@ -4,10 +4,12 @@
   attempt counts from its start until it succeeds (so attempts still being checked count too).
   Past either limit the next attempt is refused with 429 and ``Retry-After`` at once, unhashed.
 - Password hashing has a fixed number of slots and bounded queues in front of them, served in
-  order: addresses that logged in successfully lately, then the others, then addresses with other
-  attempts pending or failed lately (in a short queue of their own); when a queue is full the
-  attempt is refused with 503 and ``Retry-After`` instead of waiting. So a flood of bad logins
-  costs at most its share of the slots, and real logins keep theirs.
+  order: addresses that logged in successfully lately, then the others, then suspect addresses
+  (in a short queue of their own): those that failed lately, or have more than a small burst of
+  attempts pending at once (one address logging several people in together, as a shop behind
+  a NAT or the demo does, stays clean). When a queue is full the attempt is refused with 503
+  and ``Retry-After`` instead of waiting. So a flood of bad logins costs at most its share of
+  the slots, and real logins keep theirs.
 
 The counts live in the process (each replica counts its own attempts).
 """
@@ -36,7 +38,8 @@ class Limits:
     window_s: float = 300.0
     slots: int = 2  # concurrent hashes
     queue: int = 64  # attempts waiting for a slot (clean addresses)
-    suspect_queue: int = 4  # attempts waiting for a slot from addresses with recent failures
+    suspect_queue: int = 4  # attempts waiting for a slot from suspect addresses
+    burst: int = 8  # attempts one address may have pending before the next ones are suspect
     max_keys: int = 100_000  # distinct accounts/addresses remembered per window
 
 
@@ -142,21 +145,37 @@ class LoginThrottle:
         self.addresses = FailureLog(self.limits.address_failures, self.limits.window_s, self.limits.max_keys)
         self.gate = HashGate(self.limits.slots, self.limits.queue, self.limits.suspect_queue)
         self._trusted: dict[str, float] = {}  # address -> until when its logins go first
+        self._pending: dict[str, int] = {}  # address -> attempts admitted and not yet settled
 
     def admit(self, account: str, address: str) -> int:
         """Count the attempt against its address; 429 with Retry-After when the account or the
-        address failed too often lately. The attempt's hashing priority: SUSPECT when the address
-        has other attempts pending or failed, TRUSTED when it logged in successfully lately."""
+        address failed too often lately. The attempt's hashing priority: SUSPECT past the burst
+        of pending attempts, TRUSTED when the address logged in successfully lately, SUSPECT
+        when it failed lately, else CLEAN. Every admitted attempt is ``settled`` once answered."""
         now = self.clock()
         waits = [w for w in (self.accounts.retry_after(account, now), self.addresses.retry_after(address, now))
                  if w is not None]
         if waits:
             raise TooManyRequests("too many failed logins; try again later", retry_after_s=max(waits))
-        suspect = self.addresses.count(address, now) > 0
+        pending = self._pending.get(address, 0)
+        failed_lately = self.addresses.count(address, now) > pending
         self.addresses.fail(address, now)  # until it turns out right
-        if suspect:
+        if pending == 0 and len(self._pending) >= self.limits.max_keys:
+            self._pending.clear()  # a flood of distinct addresses: forget rather than grow
+        self._pending[address] = pending + 1
+        if pending >= self.limits.burst:
             return SUSPECT
-        return TRUSTED if self._trusted.get(address, 0.0) > now else CLEAN
+        if self._trusted.get(address, 0.0) > now:
+            return TRUSTED
+        return SUSPECT if failed_lately else CLEAN
+
+    def settled(self, address: str) -> None:
+        """The attempt admitted for ``address`` was answered (any way)."""
+        left = self._pending.get(address, 0) - 1
+        if left > 0:
+            self._pending[address] = left
+        else:
+            self._pending.pop(address, None)
 
     def failed(self, account: str) -> None:
         self.accounts.fail(account, self.clock())

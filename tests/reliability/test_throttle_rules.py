@@ -21,18 +21,21 @@ class Clock:
 def test_failures_expire_with_their_window() -> None:
     clock = Clock()
     throttle = LoginThrottle(Limits(account_failures=3, address_failures=100, window_s=60), clock)
-    assert throttle.admit("a@x.io", "1.2.3.4") == CLEAN  # nothing else pending or failed from there
+    assert throttle.admit("a@x.io", "1.2.3.4") == CLEAN  # nothing failed from there
     throttle.failed("a@x.io")
+    throttle.settled("1.2.3.4")
     for _ in range(2):
         clock.now += 10
         assert throttle.admit("a@x.io", "1.2.3.4") == SUSPECT
         throttle.failed("a@x.io")
+        throttle.settled("1.2.3.4")
     with pytest.raises(TooManyRequests) as refused:
         throttle.admit("a@x.io", "5.6.7.8")
     assert refused.value.retry_after_s == 40  # the oldest of the last 3 failures leaves the window then
     clock.now += 40
     throttle.admit("a@x.io", "5.6.7.8")
     throttle.succeeded("a@x.io", "5.6.7.8")
+    throttle.settled("5.6.7.8")
     assert throttle.admit("a@x.io", "5.6.7.8") == TRUSTED  # a right attempt is forgiven; its address goes first
 
 
@@ -42,6 +45,15 @@ def test_an_address_counts_its_pending_attempts() -> None:
         throttle.admit(f"u{n}@x.io", "9.9.9.9")  # three in flight, none answered yet
     with pytest.raises(TooManyRequests):
         throttle.admit("u9@x.io", "9.9.9.9")
+
+
+def test_one_address_logging_several_people_in_at_once_stays_clean_up_to_its_burst() -> None:
+    throttle = LoginThrottle(Limits(address_failures=100, burst=3), Clock())
+    assert [throttle.admit(f"u{n}@x.io", "10.0.0.1") for n in range(4)] == [CLEAN, CLEAN, CLEAN, SUSPECT]
+    for n in range(4):
+        throttle.succeeded(f"u{n}@x.io", "10.0.0.1")
+        throttle.settled("10.0.0.1")
+    assert throttle.admit("u9@x.io", "10.0.0.1") == TRUSTED  # nothing failed, and it logged people in
 
 
 def test_the_gate_serves_clean_attempts_first_and_refuses_past_its_queues() -> None:
