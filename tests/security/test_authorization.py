@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from ecomctl.local.platform import LocalPlatform
+from tests.security.conftest import upload
 from tests.services.conftest import Account, login, loopback_addresses
 
 pytestmark = pytest.mark.platform
@@ -135,19 +136,6 @@ def operations(document: dict[str, Any]) -> list[str]:
     methods = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
     return sorted(f"{method.upper()} {path}" for path, item in document["paths"].items()
                   for method in item if method in methods)
-
-
-def upload(api: httpx.Client, account: Account, content: bytes) -> str:
-    """Uploads ``content`` as ``account`` through a presigned POST; the object's key."""
-    presigned = api.post("/api/s3/presigned-url", json={"file_name": "mine.txt", "file_type": "text/plain"},
-                         headers=account.headers)
-    assert presigned.status_code == 200, presigned.text
-    body = presigned.json()
-    stored = httpx.post(body["url"], data=body["fields"], files={"file": ("mine.txt", content, "text/plain")},
-                        timeout=15)
-    assert stored.status_code in (200, 201, 204), stored.text
-    key: str = body["key"]
-    return key
 
 
 def wait_for_notification(api: httpx.Client, account: Account, order_id: str, timeout_s: float = 60) -> None:
