@@ -21,18 +21,13 @@ import pytest
 
 from ecomctl.local.platform import LocalPlatform
 from services.kit.auth import ISSUER, Caller, issue_token
+from tests.reliability.test_logout import ROUTES as LOGOUT_ROUTES
 from tests.services.conftest import Account
 
 pytestmark = pytest.mark.platform
 
 # one route per service that reads the caller (products: an optional caller, a bad token is still 401)
-SERVICE_ROUTES = {
-    "users": "/api/users/me",
-    "orders": "/api/orders",
-    "notifications": "/api/notifications",
-    "products": "/api/products?limit=1",
-    "analytics": "/api/analytics/flink/top-users",
-}
+SERVICE_ROUTES = {**LOGOUT_ROUTES, "analytics": "/api/analytics/flink/top-users"}
 GATEWAY_ONLY = "/api/s3/file-status?key=uploads/someone/file.txt"  # the gateway's own route
 
 
