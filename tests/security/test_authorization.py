@@ -4,7 +4,8 @@ The operations come from the gateway's OpenAPI document at run time: one missing
 fails the test, so a new route cannot escape. "user" owns the resources a route names (an order,
 an upload, its account); "other" is a second ordinary account acting on them. Each cell is one
 real request through the gateway to the real services; mutating routes get a fresh resource per
-cell (an order to cancel, a product to delete, a token to log out).
+cell (an order to cancel, a product to delete, a token to log out). The whole matrix is asked
+twice: through the gateway and straight to the service that owns each route.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import httpx
 import pytest
 
 from ecomctl.local.platform import LocalPlatform
+from services.gateway.settings import ROUTES
 from tests.security.conftest import upload
 from tests.services.conftest import Account, login, loopback_addresses
 
@@ -177,17 +179,34 @@ def test_every_public_operation_has_a_row(public_operations: list[str]) -> None:
     assert sorted(set(EXPECTED) - set(public_operations)) == [], "the table names an operation the API lost"
 
 
+def service_base(platform: LocalPlatform, path: str) -> str | None:
+    """The base URL of the service that serves ``path`` on its own port (None: the gateway's own route)."""
+    for prefix, service in ROUTES:
+        if path == prefix or path.startswith(prefix + "/"):
+            return f"http://127.0.0.1:{platform.service_env(service)['PORT']}"
+    return None
+
+
+@pytest.mark.parametrize("via", ["gateway", "service port"])
 @pytest.mark.parametrize("role", ROLES)
-def test_each_role_gets_what_the_matrix_says(stage: Stage, public_operations: list[str], role: str) -> None:
+def test_each_role_gets_what_the_matrix_says(platform: LocalPlatform, stage: Stage, public_operations: list[str],
+                                             role: str, via: str) -> None:
+    """Through the gateway, and again straight to each service's port: a service does not rely on
+    the gateway to decide who may do what."""
     column = ROLES.index(role)
     wrong: list[str] = []
+    asked = 0
     for operation in random.sample(public_operations, len(public_operations)):  # no order to lean on
         if operation not in EXPECTED:
             continue  # reported by test_every_public_operation_has_a_row
         method, template = operation.split(" ", 1)
+        base = platform.gateway_url if via == "gateway" else service_base(platform, template)
+        if base is None:
+            continue  # the gateway's own route (uploads): no service port behind it
         path_params, kwargs = REQUESTS[operation](stage, role)
         kwargs["headers"] = {**stage.headers(role), **kwargs.get("headers", {})}
-        answer = stage.api.request(method, template.format(**path_params), **kwargs)
+        answer = stage.api.request(method, base + template.format(**path_params), **kwargs)
+        asked += 1
         if method == "POST" and template == "/api/products" and answer.status_code == 201:
             stage.made_products.append(answer.json()["product_id"])
         expected = EXPECTED[operation][column]
@@ -201,3 +220,4 @@ def test_each_role_gets_what_the_matrix_says(stage: Stage, public_operations: li
             if (marker in answer.text) != SEES_OWNERS_DATA[operation][column]:
                 wrong.append(f"{operation}: the owner's data {'missing' if marker not in answer.text else 'shown'}")
     assert wrong == []
+    assert asked >= len(EXPECTED) - 2
