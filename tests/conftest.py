@@ -71,6 +71,8 @@ def port_problem(ports: Iterable[tuple[str, int]]) -> str | None:
                     f"{ephemeral.start}-{ephemeral.stop - 1}, where any outgoing connection may hold it; "
                     "choose ECOMCTL_TEST_PORT_OFFSET so every port stays below it (default 12000)")
         with socket.socket() as probe:
+            # as the servers bind: connections in TIME_WAIT after a stack went down do not count
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind(("127.0.0.1", port))
             except OSError:
