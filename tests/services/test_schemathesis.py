@@ -7,10 +7,11 @@ scale with it (15 examples per operation make 1,150-1,230 requests per role over
 operations). Three runs take about 30 s of wall clock and 21 CPU-seconds of schemathesis on an
 idle 2-core machine; each is bounded by ``RUN_TIMEOUT_S``.
 
-The anonymous run sends no credentials of ours (schemathesis still registers and logs in on its
-own, and sends malformed tokens). The user and admin runs send that role's token and leave
-``POST /api/auth/logout`` out: it would revoke the token, and every later request would then be
-an anonymous 401 (the authorization matrix in ``tests/security`` covers logout).
+Each run sends from a loopback address of its own (``tests/services/fuzz_from.py``), so its bad
+logins throttle only that address. The anonymous run sends no credentials of ours (schemathesis
+still registers and logs in on its own, and sends malformed tokens). The user and admin runs
+send that role's token and leave ``POST /api/auth/logout`` out: it would revoke the token, and
+every later request would then be an anonymous 401 (the authorization matrix in ``tests/security`` covers logout).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -29,7 +29,8 @@ import httpx
 import pytest
 
 from ecomctl.local.platform import LocalPlatform
-from tests.services.conftest import Account, login
+from ecomctl.settings import REPO_ROOT
+from tests.services.conftest import Account, login, loopback_addresses
 
 pytestmark = [pytest.mark.platform, pytest.mark.slow]
 
@@ -41,15 +42,15 @@ ROLES = ("anonymous", "user", "admin")
 
 def fuzz(gateway_url: str, report: Path, token: str | None) -> subprocess.CompletedProcess[str]:
     """One schemathesis run (``not_a_server_error`` only), every request recorded in ``report`` (HAR)."""
-    executable = shutil.which("schemathesis", path=str(Path(sys.executable).parent)) or "schemathesis"
     auth = [] if token is None else ["-H", f"Authorization: Bearer {token}", "--exclude-path", "/api/auth/logout"]
     # One worker: with two threads, CPython 3.11's AST conversion can raise a spurious
     # "SystemError: AST constructor recursion depth mismatch" inside schemathesis (python/cpython#106905).
     return subprocess.run(
-        [executable, "run", f"{gateway_url}/schema", "--checks", "not_a_server_error",
+        [sys.executable, "-m", "tests.services.fuzz_from", loopback_addresses(1)[0],
+         "run", f"{gateway_url}/schema", "--checks", "not_a_server_error",
          "--max-examples", str(EXAMPLES), "--workers", "1", "--request-timeout", "10", "--seed", "20261124",
          *auth, "--report", "har", "--report-har-path", str(report)],
-        capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
+        capture_output=True, text=True, timeout=RUN_TIMEOUT_S, cwd=REPO_ROOT,
     )
 
 
