@@ -191,7 +191,7 @@ class OrderStore:
     async def _with_lines(self, rows: list[tuple[Any, ...]]) -> list[Order]:
         if not rows:
             return []
-        async with self.pool.acquire() as conn:
+        async with mysql.connection(self.pool) as conn:
             orders = await self._lines_on(conn, rows)
             await conn.commit()
         return orders
