@@ -113,13 +113,14 @@ def recorded(layout: Layout) -> list[Fault]:
 
 
 def _alive(pid: int) -> bool:
+    import psutil
+
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
         return False
-    except PermissionError:
+    except psutil.AccessDenied:
         return True
-    return True
 
 
 def active(layout: Layout, supervisor: Supervisor) -> dict[str, Fault]:
