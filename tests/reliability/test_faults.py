@@ -230,8 +230,9 @@ def test_orders_answer_503_while_mariadb_is_down_or_hung_and_recover_by_themselv
 ) -> None:
     """MariaDB stopped (connections refused) or paused (SIGSTOP: connections hang) for 10 s under ~3
     orders/s: every answer is 201 or 503 (never a 500, never the gateway's 504) and comes within
-    ``DEPENDENCY_BOUND_S``; orders succeed again with no manual step; then, per product, units in
-    stock + units in live orders = units stocked."""
+    ``DEPENDENCY_BOUND_S``; orders succeed again with no manual step; every 201 order is stored, and
+    an order stored without its 201 is one whose 503 named it (the commit landed, its reply was lost);
+    then, per product, units in stock + units in live orders = units stocked."""
     aws_environ("orders")
     stocked = 1000
     user = new_user()
@@ -252,11 +253,14 @@ def test_orders_answer_503_while_mariadb_is_down_or_hung_and_recover_by_themselv
     first_ok = min(a.sent for a in later) - restored
     assert all(a.status == 201 for a in load.answers if a.sent > min(a.sent for a in later) + 1)
     accepted = {a.body["id"] for a in load.answers if a.status == 201}
-    assert set(_orders_of(platform, user.id)) == accepted
+    unconfirmed = {a.body["order_id"] for a in load.answers if a.status == 503 and "order_id" in a.body}
+    stored = set(_orders_of(platform, user.id))
+    assert accepted <= stored <= accepted | unconfirmed  # a 503 whose commit did land names its order
     settled = _eventually(lambda: stock_of(platform, product_id) + _live_units(platform, product_id) == stocked,
                           timeout_s=80, every_s=2)  # the orders' own reconciler: every 10 s, 60 s grace
     refused = sum(1 for a in load.answers if a.status == 503)
-    print(f"\nmariadb {action} {outcome.fault_s:.1f} s: {refused} answers 503, {len(accepted)} orders accepted, "
+    print(f"\nmariadb {action} {outcome.fault_s:.1f} s: {refused} answers 503 ({len(stored - accepted)} of them "
+          f"stored after all), {len(accepted)} orders accepted, "
           f"max answer {max(a.elapsed for a in load.answers):.2f} s; mariadb healthy {outcome.recovery_s:.1f} s "
           f"after its start, first order accepted {first_ok:.1f} s after that; stock reconciled "
           f"{settled:.0f} s after the load")
