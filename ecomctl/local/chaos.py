@@ -16,7 +16,7 @@ up, on Ctrl-C or on SIGTERM (``inject`` restores in a ``finally``):
   delay, not a sleep inside the request. Throughput drops to ``RUN_MS / (ms + RUN_MS)``.
 
 While an action is active its record (``run/chaos-<component>.json`` in the stack's state
-directory: action, until, the owner's pid) makes ``status`` show the component as ``chaos`` with
+directory: action, until, the owner's pid and start time) makes ``status`` show the component as ``chaos`` with
 what is done to it. A record whose owner died (a ``kill -9`` of the ``ecomctl chaos`` process) or
 that outlived its deadline by ``STALE_GRACE_S`` is restored by the next ``status`` or ``up``: the
 component is started or continued, and the record removed.
@@ -60,6 +60,7 @@ class Fault:
     component: str
     until: float  # epoch seconds when it is undone
     owner: int  # pid of the process that undoes it
+    owner_started: float  # its start time (a pid reused by another process is not the owner)
     pgid: int = 0  # the process group stopped (pause, latency)
     ms: int = 0
 
@@ -112,15 +113,15 @@ def recorded(layout: Layout) -> list[Fault]:
     return found
 
 
-def _alive(pid: int) -> bool:
+def _started(pid: int) -> float:
+    """When process ``pid`` started (0 when it is gone or a zombie)."""
     import psutil
 
     try:
-        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
-    except psutil.NoSuchProcess:
-        return False
-    except psutil.AccessDenied:
-        return True
+        process = psutil.Process(pid)
+        return 0.0 if process.status() == psutil.STATUS_ZOMBIE else float(process.create_time())
+    except psutil.Error:
+        return 0.0
 
 
 def active(layout: Layout, supervisor: Supervisor) -> dict[str, Fault]:
@@ -128,7 +129,8 @@ def active(layout: Layout, supervisor: Supervisor) -> dict[str, Fault]:
     faults: dict[str, Fault] = {}
     now = time.time()
     for fault in recorded(layout):
-        if fault.owner != os.getpid() and (not _alive(fault.owner) or now > fault.until + STALE_GRACE_S):
+        mine = fault.owner == os.getpid()
+        if not mine and (_started(fault.owner) != fault.owner_started or now > fault.until + STALE_GRACE_S):
             _undo(fault, supervisor)
             _clear(layout, fault.component)
         else:
@@ -211,7 +213,7 @@ def _run(platform: LocalPlatform, action: str, component: str, for_s: float, ms:
     if group == os.getpgrp():
         raise ConfigError(f"{component} runs in this process's own group; refusing to signal it")
     pgid = group if action in ("pause", "latency") else 0
-    fault = Fault(action, component, time.time() + for_s, os.getpid(), pgid, ms)
+    fault = Fault(action, component, time.time() + for_s, os.getpid(), _started(os.getpid()), pgid, ms)
     _write(layout, fault)
     started = time.monotonic()
     interrupted = False
