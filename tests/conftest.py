@@ -16,6 +16,7 @@ directory follows the offset): multiples of 25 between 12000 and 12950 never ove
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -70,6 +71,8 @@ def port_problem(ports: Iterable[tuple[str, int]]) -> str | None:
                     f"{ephemeral.start}-{ephemeral.stop - 1}, where any outgoing connection may hold it; "
                     "choose ECOMCTL_TEST_PORT_OFFSET so every port stays below it (default 12000)")
         with socket.socket() as probe:
+            # as the servers bind: connections in TIME_WAIT after a stack went down do not count
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind(("127.0.0.1", port))
             except OSError:
@@ -115,5 +118,35 @@ def fx_platform_environ(platform: LocalPlatform) -> dict[str, str]:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Browser tests run last: Playwright's sync API keeps an event loop running in the main
     thread from its first test to the end of the session, and ``asyncio.run`` (used by many
-    tests and by the stack's provisioning) refuses to start inside a running loop."""
-    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)  # stable
+    tests and by the stack's provisioning) refuses to start inside a running loop.
+
+    The tests on the real Pulumi engine run just before them, and when the engine is not built
+    yet its build (minutes of Go, once per machine) starts now, in the background at low
+    priority, so it overlaps the rest of the suite; their ``pulumi_binary`` fixture waits for it."""
+    items.sort(key=lambda item: (item.get_closest_marker("browser") is not None,
+                                 "pulumi_binary" in getattr(item, "fixturenames", ())))  # stable
+    if any("pulumi_binary" in getattr(item, "fixturenames", ()) for item in items):
+        _start_engine_build(config)
+
+
+def _start_engine_build(config: pytest.Config) -> None:
+    from ecomctl.cloud import pulumi_cli
+
+    if os.access(pulumi_cli.cache_root() / "bin" / "pulumi", os.X_OK):
+        return
+    log = Path(str(config.rootpath)) / "artifacts" / "pulumi-cli-build.log"
+    log.parent.mkdir(exist_ok=True)
+    with open(log, "w", encoding="utf-8") as out:
+        build = subprocess.Popen(["nice", "-n", "19", sys.executable, "-m", "ecomctl.cloud.pulumi_cli"],
+                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    config.stash[_ENGINE_BUILD] = build
+
+
+_ENGINE_BUILD = pytest.StashKey[subprocess.Popen[bytes]]()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """An engine build no test waited for (the session was cut short) stops with the session."""
+    build = session.config.stash.get(_ENGINE_BUILD, None)
+    if build is not None and build.poll() is None:
+        os.killpg(build.pid, signal.SIGTERM)

@@ -2,7 +2,8 @@
 
 Every call is recorded under an endpoint group with its client-side latency and whether it
 failed; a failure is a transport error, a 5xx or a status the call did not expect. A GET that
-meets a transport error or a 502/503/504 is retried once (as a browser's user would reload), and
+meets a transport error or a 502/503/504 is retried once (as a browser's user would reload), as
+is a login refused with 503 (the users service's throttle refuses before doing anything), and
 the retry is counted (``on_retry``), never hidden: the recorded latency covers both attempts.
 """
 
@@ -47,14 +48,14 @@ class ShopClient:
     async def call(
         self, group: str, method: str, path: str, *, token: str | None = None, expect: tuple[int, ...] = (200,),
         json: Any = None, params: Mapping[str, Any] | None = None, headers: Mapping[str, str] | None = None,
-        url: str | None = None, data: Any = None, files: Any = None,
+        url: str | None = None, data: Any = None, files: Any = None, retry: bool | None = None,
     ) -> httpx.Response:
         """One request; returns the response when its status is expected, else raises ``ApiError``."""
         sent = dict(headers or {})
         if token:
             sent["Authorization"] = f"Bearer {token}"
         started = time.perf_counter()
-        attempts = 2 if method == "GET" else 1
+        attempts = 2 if (method == "GET" if retry is None else retry) else 1
         for attempt in range(1, attempts + 1):
             try:
                 res = await self._http.request(method, url or path, json=json, params=params, headers=sent,
@@ -85,7 +86,8 @@ class ShopClient:
         return (await self.call(group, "GET", path, **kwargs)).json()
 
     async def login(self, email: str, password: str) -> str:
-        res = await self.call("auth", "POST", "/api/auth/login", json={"email": email, "password": password})
+        res = await self.call("auth", "POST", "/api/auth/login", json={"email": email, "password": password},
+                              retry=True)
         return str(res.json()["access_token"])
 
     async def products(self, group: str = "catalogue", **params: Any) -> list[dict[str, Any]]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import Any
 
-from litestar import Response, get
+from litestar import Request, Response, get
 from litestar.enums import ScopeType
 from litestar.handlers import HTTPRouteHandler
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -18,6 +19,11 @@ from prometheus_client import (
     disable_created_metrics,
     generate_latest,
 )
+
+from services.kit.errors import NotFound
+
+PROXIED = frozenset({b"x-forwarded-for", b"forwarded"})
+"""Headers a proxy or load balancer adds (an AWS ALB appends ``X-Forwarded-For`` to every request)."""
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -66,11 +72,17 @@ class Metrics:
         return generate_latest(self.registry)
 
     def route_handler(self) -> HTTPRouteHandler:
-        """``GET /metrics`` in the Prometheus text format."""
+        """``GET /metrics`` in the Prometheus text format, for a direct scrape only.
+
+        Prometheus scrapes each process at its own address; a request that came through a proxy
+        (``PROXIED`` headers) is a 404, whatever spelling of the path (``//metrics``,
+        ``/%6detrics``) got it past the load balancer's rule that keeps ``/metrics`` private."""
         metrics = self
 
         @get("/metrics", include_in_schema=False, sync_to_thread=False)
-        def serve_metrics() -> Response[bytes]:
+        def serve_metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
+            if any(name in PROXIED for name, _ in request.scope["headers"]):
+                raise NotFound("metrics are served to a direct scrape only")
             return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
         return serve_metrics

@@ -7,7 +7,7 @@ import os
 from granian import Granian
 from granian.constants import Interfaces
 
-from services.kit.settings import env_int, env_str
+from services.kit.settings import ServiceSettings, env_int, env_str
 
 BACKGROUND_NICE = 19
 """CPU priority of a latency-tolerant process (an event consumer): it runs on the cores the
@@ -19,6 +19,10 @@ def serve(target: str, *, background: bool = False) -> None:
 
     ``background``: run at ``BACKGROUND_NICE`` (the worker inherits it).
     """
+    try:  # before anything binds: a cloud stack's service with a weak JWT key never listens
+        ServiceSettings.from_env(name=target, port=8000)
+    except ValueError as exc:
+        raise SystemExit(f"{target}: {exc}") from None
     if background:
         os.nice(BACKGROUND_NICE - os.nice(0))
     Granian(

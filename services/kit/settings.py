@@ -6,6 +6,7 @@ the MySQL and Kafka blocks are ``MysqlSettings``/``KafkaSettings`` next to their
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -54,6 +55,39 @@ def env_list(name: str, environ: Env | None = None) -> tuple[str, ...]:
     return tuple(part.strip() for part in env_str(name, "", environ).split(",") if part.strip())
 
 
+MIN_JWT_SECRET_CHARS = 32
+MIN_JWT_SECRET_DISTINCT = 12
+PLACEHOLDER_WORDS = ("secret", "change", "default", "example", "password")
+"""Words of a hand-written or sample key. A generated key (the cloud's: 32 random characters,
+the local stack's: 48) contains one with a probability under 1e-7 (six letters or more)."""
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a bind address is reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def weak_jwt_secret(secret: str) -> str | None:
+    """Why ``secret`` cannot sign tokens of a reachable service (None: it can).
+
+    HS256 keys are guessable offline from any one token: a reachable service needs a long random
+    key, not a word, a repeated pattern or a sample value."""
+    if len(secret) < MIN_JWT_SECRET_CHARS:
+        return f"it has {len(secret)} characters, fewer than {MIN_JWT_SECRET_CHARS}"
+    if len(set(secret)) < MIN_JWT_SECRET_DISTINCT:
+        return f"it uses {len(set(secret))} distinct characters, fewer than {MIN_JWT_SECRET_DISTINCT}"
+    lowered = secret.lower()
+    for word in PLACEHOLDER_WORDS:
+        if word in lowered:
+            return f"it contains the word {word!r} (a sample or default value)"
+    return None
+
+
 def redact(value: str) -> str:
     """What a secret looks like in a log line or a repr."""
     return "***" if value else ""
@@ -62,7 +96,10 @@ def redact(value: str) -> str:
 @dataclass(frozen=True)
 class ServiceSettings:
     """What every service reads: identity, bind address, log level, the JWT key and where revoked
-    tokens are listed (``services.kit.revocations``)."""
+    tokens are listed (``services.kit.revocations``).
+
+    A service bound to an address other than loopback (a cloud stack's pods bind ``0.0.0.0``;
+    the local stack binds ``127.0.0.1``) refuses a weak ``JWT_SECRET``: ``ValueError`` at start."""
 
     name: str
     host: str
@@ -84,6 +121,14 @@ class ServiceSettings:
             revoked_tokens=env_str("TABLE_REVOKED_TOKENS", "", environ),
             region=env_str("AWS_REGION", "us-east-1", environ),
         )
+
+    def __post_init__(self) -> None:
+        if is_loopback(self.host):
+            return
+        weakness = weak_jwt_secret(self.jwt_secret)
+        if weakness is not None:
+            raise ValueError(f"JWT_SECRET is too weak for a service listening on {self.host} ({weakness}): "
+                             "set a random key of at least 32 characters")
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ class Limits:
     slots: int = 2  # concurrent hashes
     queue: int = 64  # attempts waiting for a slot (clean addresses)
     suspect_queue: int = 4  # attempts waiting for a slot from suspect addresses
-    burst: int = 8  # attempts one address may have pending before the next ones are suspect
+    burst: int = 4  # attempts one address may have pending before the next ones are suspect
     max_keys: int = 100_000  # distinct accounts/addresses remembered per window
 
 
