@@ -45,7 +45,7 @@ class Operator(Reporter, Protocol):
 class ComponentStatus:
     name: str
     kind: str
-    state: str  # healthy | starting | unhealthy | stopped | failed | absent | deployed
+    state: str  # healthy | starting | unhealthy | stopped | failed | absent | deployed | chaos
     url: str | None
     pid: int | None
     uptime_s: float

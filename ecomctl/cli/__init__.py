@@ -13,7 +13,7 @@ import sys
 import typer
 from typer._click.exceptions import NoArgsIsHelpError, UsageError  # Typer parses with its own bundled click
 
-from ecomctl.cli import cloud, demo, ops, scale, stack
+from ecomctl.cli import chaos, cloud, demo, ops, scale, stack
 from ecomctl.cli.render import err_console
 from ecomctl.errors import EcomctlError
 
@@ -29,6 +29,7 @@ ops.register(app)
 cloud.register(app)
 demo.register(app)
 scale.register(app)
+chaos.register(app)
 
 
 def main() -> None:

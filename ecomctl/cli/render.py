@@ -31,7 +31,7 @@ def status_table(state: StackStatus) -> Table:
     table = Table(title=f"stack: {state.stack}", title_justify="left", expand=False)
     for col in ("component", "state", "address", "pid", "up", "detail"):
         table.add_column(col, overflow="fold")
-    styles = {"healthy": "green", "starting": "yellow", "unhealthy": "red", "failed": "bold red"}
+    styles = {"healthy": "green", "starting": "yellow", "unhealthy": "red", "failed": "bold red", "chaos": "magenta"}
     for c in state.components:
         table.add_row(
             c.name, f"[{styles.get(c.state, 'dim')}]{c.state}[/]", c.url or "-",

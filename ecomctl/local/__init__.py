@@ -7,6 +7,7 @@ probe, provisioning; ``awsapi_server`` is the moto process), ``prometheus`` (the
 and its rule files), ``apps`` and ``flink`` (the services,
 the file processor and the stream job), ``supervisor`` (supervisord), ``launch`` (a component's
 exec with its env file), ``probes`` (health checks), ``aio`` (provisioning coroutines),
-``maven`` and ``system`` (jars and Debian packages), ``layout`` (where things live). The table in
+``maven`` and ``system`` (jars and Debian packages), ``layout`` (where things live), ``chaos``
+(faults on demand, bounded and reversible). The table in
 docs/architecture.md says more; tests/unit/test_docs.py keeps both in step with the folder.
 """

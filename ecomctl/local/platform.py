@@ -16,7 +16,7 @@ from blueprint.topology import TOPOLOGY, Service, Worker
 from blueprint.wiring import service_env, stream_job_env, worker_env
 from ecomctl import secrets as stack_secrets
 from ecomctl.errors import ConfigError, LockedError, PortInUseError, StartupError
-from ecomctl.local import apps, awsapi, dynamodb, flink, kafka, mariadb, probes, prometheus
+from ecomctl.local import apps, awsapi, chaos, dynamodb, flink, kafka, mariadb, probes, prometheus
 from ecomctl.local.context import LocalContext
 from ecomctl.local.layout import Layout
 from ecomctl.local.spec import ComponentSpec, ProbeResult
@@ -100,6 +100,7 @@ class LocalPlatform:
                     report.step(f"stopped {killed} leftover process(es) of an earlier run")
             self._check_ports(specs)
             changed = self.supervisor.ensure_running(specs)
+            chaos.active(self.layout, self.supervisor)  # restores what a dead `ecomctl chaos` left
             if changed:
                 report.step(f"supervisor configured ({len(changed)} component(s) new or changed)")
             self._start_all(specs, report)
@@ -226,9 +227,12 @@ class LocalPlatform:
             )
             return StackStatus(LOCAL_STACK, comps, {}, str(self.layout.root))
         specs = self.specs()
+        faults = chaos.active(self.layout, self.supervisor)  # first: restores what a dead `ecomctl chaos` left
         infos = {p.name: p for p in self.supervisor.processes()}
         with ThreadPoolExecutor(max_workers=len(specs)) as pool:
             checked = list(pool.map(_check, specs, [infos.get(s.name) for s in specs]))
+        checked = [("chaos", faults[s.name].describe()) if s.name in faults else c
+                   for s, c in zip(specs, checked, strict=True)]
         comps = tuple(
             ComponentStatus(
                 name=s.name, kind=s.kind, state=state, url=s.url,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ TLS_MODES = ("", "required", "verify")
 server's certificate, "verify" encrypted with the certificate checked against ``MYSQL_TLS_CA``
 (or the system store) and the host name (the cloud stack, RDS)."""
 _LOCK_TIMEOUT_S = 30
+_ACQUIRE_TIMEOUTS: weakref.WeakKeyDictionary[Pool, float] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -38,9 +40,13 @@ class MysqlSettings:
     connect_timeout_s: int = 3
     tls: str = ""
     tls_ca: str = ""
+    read_timeout_s: float | None = None
+    """How long one read from the server may wait (a hung server: the query fails with ``OperationalError``,
+    the connection is closed). None: no bound (migrations, whose DDL may take long)."""
 
     @classmethod
-    def from_env(cls, environ: Env | None = None, *, database: str, pool_size: int = 10) -> MysqlSettings:
+    def from_env(cls, environ: Env | None = None, *, database: str, pool_size: int = 10,
+                 read_timeout_s: float | None = None) -> MysqlSettings:
         """``database`` is the default for ``MYSQL_DATABASE`` (and, as ``<database>_svc``, ``MYSQL_USER``)."""
         return cls(
             host=env_str("MYSQL_HOST", "127.0.0.1", environ),
@@ -51,6 +57,7 @@ class MysqlSettings:
             pool_size=pool_size,
             tls=env_str("MYSQL_TLS", "", environ).strip().lower(),
             tls_ca=env_str("MYSQL_TLS_CA", "", environ),
+            read_timeout_s=read_timeout_s,
         )
 
     def __post_init__(self) -> None:
@@ -83,9 +90,11 @@ async def create_pool(settings: MysqlSettings, wait_s: float = 30.0) -> Pool:
                 minsize=1, maxsize=settings.pool_size, pool_recycle=600,
                 host=settings.host, port=settings.port, user=settings.user,
                 password=settings.password, database=settings.database,
-                connect_timeout=settings.connect_timeout_s, autocommit=False, charset="utf8mb4",
-                ssl=context,
+                connect_timeout=settings.connect_timeout_s, read_timeout=settings.read_timeout_s,
+                autocommit=False, charset="utf8mb4", ssl=context,
             )
+            if settings.read_timeout_s is not None:
+                _ACQUIRE_TIMEOUTS[pool] = settings.read_timeout_s
             return pool
         except Exception as exc:
             if asyncio.get_running_loop().time() >= deadline:
@@ -98,12 +107,25 @@ READ_COMMITTED = "READ COMMITTED"
 
 
 @asynccontextmanager
+async def connection(pool: Pool) -> AsyncIterator[Connection]:
+    """A pooled connection. With a read timeout set, waiting for one is bounded by it too
+    (``TimeoutError``): the pool opens new connections one at a time, so against a hung server
+    every waiter would otherwise wait for each opening before it to time out in turn."""
+    async with asyncio.timeout(_ACQUIRE_TIMEOUTS.get(pool)):
+        conn: Connection = await pool.acquire()
+    try:
+        yield conn
+    finally:
+        pool.release(conn)
+
+
+@asynccontextmanager
 async def transaction(pool: Pool, isolation: str | None = None) -> AsyncIterator[Connection]:
     """A connection inside a transaction: committed on success, rolled back on any error.
 
     ``isolation`` (e.g. ``READ_COMMITTED``) applies to this transaction only.
     """
-    async with pool.acquire() as conn:
+    async with connection(pool) as conn:
         # Pool connections run with autocommit off: the first statement opens the transaction,
         # so no BEGIN round trip is needed.
         if isolation is not None:
@@ -121,7 +143,7 @@ async def transaction(pool: Pool, isolation: str | None = None) -> AsyncIterator
 
 
 async def fetch_one(pool: Pool, sql: str, args: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
-    async with pool.acquire() as conn:
+    async with connection(pool) as conn:
         async with conn.cursor() as cur:
             await cur.execute(sql, args)
             row: tuple[Any, ...] | None = await cur.fetchone()
@@ -130,7 +152,7 @@ async def fetch_one(pool: Pool, sql: str, args: tuple[Any, ...] = ()) -> tuple[A
 
 
 async def fetch_all(pool: Pool, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    async with pool.acquire() as conn:
+    async with connection(pool) as conn:
         async with conn.cursor() as cur:
             await cur.execute(sql, args)
             rows: list[tuple[Any, ...]] = list(await cur.fetchall())

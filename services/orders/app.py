@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from asyncmy.errors import InterfaceError, OperationalError
@@ -15,6 +16,7 @@ from services.kit.app import build_app, openapi_config
 from services.kit.auth import Callers
 from services.kit.dynamo import DynamoClient
 from services.kit.metrics import Metrics
+from services.kit.mysql import MysqlSettings
 from services.kit.revocations import Revocations
 from services.orders.controllers import orders_controller
 from services.orders.edge import OrderEdge
@@ -29,6 +31,15 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 UNAVAILABLE_ON = (OperationalError, InterfaceError, OSError)  # MySQL; DynamoDB raises the kit's Unavailable
+
+
+async def migrate(settings: MysqlSettings) -> None:
+    """The migrations, on a connection of their own without the requests' read timeout (DDL may take long)."""
+    pool = await mysql.create_pool(replace(settings, pool_size=1, read_timeout_s=None))
+    try:
+        await mysql.migrate(pool, MIGRATIONS)
+    finally:
+        await mysql.close_pool(pool)
 
 
 def create_app(settings: Settings | None = None) -> ASGIApp:
@@ -53,7 +64,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
                             backlog=backlog, age=age)
         reconciler: StockReconciler | None = None
         try:
-            await mysql.migrate(pool, MIGRATIONS)
+            await migrate(settings.mysql)
             orders = OrderService(OrderStore(pool), stock, settings.topic_orders_events, relay.wake, counters)
             holder["service"] = orders
             reconciler = StockReconciler(orders.store, stock, settings.reconcile_s, settings.hold_grace_s)

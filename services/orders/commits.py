@@ -9,7 +9,8 @@ socket writes per order fell by more than half). Nothing changes for a single or
 Each writer still learns the outcome of its own rows, and only after the commit: a batch that
 fails for a reason that may belong to one of its writes (a duplicate idempotency key, a value
 the table refuses) is retried one write at a time, so every writer gets the answer it would
-have had alone. A batch that fails because the database is unreachable fails every writer.
+have had alone. A batch that fails because the database is unreachable fails every writer,
+those queued behind it too.
 """
 
 from __future__ import annotations
@@ -63,6 +64,10 @@ class GroupCommit(Generic[T]):
         try:
             await self._transaction([item for item, _ in batch])
         except Exception as exc:
+            if isinstance(exc, self.shared_failures):
+                # the database did not answer: writes queued meanwhile fail with the batch instead of
+                # each waiting in turn for the same failure (a hung database would queue them for minutes)
+                batch, self._waiting = batch + self._waiting, []
             if len(batch) == 1 or isinstance(exc, self.shared_failures):
                 for _, future in batch:
                     _settle(future, exc)

@@ -87,7 +87,7 @@ class OrderService:
         self.committed = committed
         self.counters = counters
         self.writes = GroupCommit(store.insert_many, shared_failures=CONNECTION_FAILURES)
-        self._tasks: set[asyncio.Future[Exception | None]] = set()  # writes whose caller went away
+        self._tasks: set[asyncio.Future[Any]] = set()  # writes whose caller went away, unconfirmed commits
 
     async def create(self, caller: Caller, data: OrderCreate, idempotency_key: str | None) -> Order:
         lines = requested_lines(data)
@@ -127,6 +127,10 @@ class OrderService:
             earlier = await self._earlier(caller, idempotency_key, request_hash)
             if earlier is not None:
                 return earlier
+        if isinstance(error, CONNECTION_FAILURES):
+            log.warning("order %s: the database did not confirm it (%s)", order_id, type(error).__name__)
+            raise Unavailable("the database did not confirm the order; the same request with the same "
+                              "Idempotency-Key returns it if it was stored", extra={"order_id": order_id}) from error
         log.warning("order not stored, stock released (%s)", type(error).__name__)
         raise Unavailable("the order could not be stored; nothing was charged or reserved") from error
 
@@ -142,20 +146,54 @@ class OrderService:
         return earlier
 
     async def _store(self, new: NewOrder, reserved: list[Reserved]) -> Exception | None:
-        """Write ``new`` (in a group commit); when that fails, give its stock back and return the error."""
+        """Write ``new`` (in a group commit); when that fails, give its stock back and return the error.
+
+        A lost connection leaves the commit's outcome unknown (the server may have committed before the
+        reply was lost): the stock stays held until ``_settle_unknown`` has learnt the outcome."""
         try:
             await self.writes.write(new)
+        except CONNECTION_FAILURES as exc:
+            task = asyncio.ensure_future(self._settle_unknown(new, reserved))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            return exc
         except BaseException as exc:
             await self.stock.give_back(new.order.id, [(r.product_id, r.quantity) for r in reserved])
             if isinstance(exc, Exception):
                 return exc
             raise
         crash_point("orders.stored")
+        self._stored(new, reserved)
+        return None
+
+    async def _settle_unknown(self, new: NewOrder, reserved: list[Reserved], every_s: float = 1.0,
+                              tries: int = 60) -> None:
+        """Once the database answers: the order stored -> drop its holds; absent -> give its stock back.
+
+        Still unknown after ``tries``: the reconciler settles the holds (after its grace)."""
+        for _ in range(tries):
+            try:
+                stored = await self.store.stored(new.order.id)
+            except CONNECTION_FAILURES:
+                await asyncio.sleep(every_s)
+                continue
+            log.info("order %s: %s after an unconfirmed commit", new.order.id,
+                     "stored" if stored else "not stored, its stock given back")
+            if stored:
+                self._stored(new, reserved)
+                return
+            try:
+                await self.stock.give_back(new.order.id, [(r.product_id, r.quantity) for r in reserved])
+            except Exception as exc:  # DynamoDB down too: the reconciler gives the units back later
+                log.warning("order %s: stock not given back yet (%s)", new.order.id, type(exc).__name__)
+            return
+        log.warning("order %s: outcome still unknown; the reconciler settles its stock", new.order.id)
+
+    def _stored(self, new: NewOrder, reserved: list[Reserved]) -> None:
         self.stock.settled(new.order.id, [r.product_id for r in reserved])
         self.committed()
         self.counters.created.inc()
         self.counters.revenue.inc(float(Decimal(new.order.total)))
-        return None
 
     @staticmethod
     def _priced(order_id: str, caller: Caller, reserved: list[Reserved], created_at: str) -> Order:

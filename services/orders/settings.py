@@ -8,6 +8,9 @@ from services.kit.kafka import KafkaSettings
 from services.kit.mysql import MysqlSettings
 from services.kit.settings import AwsSettings, Env, ServiceSettings, env_str
 
+MYSQL_READ_TIMEOUT_S = 4.0
+"""A hung MariaDB fails a request's query after this long (503), well inside the gateway's 15 s."""
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -26,7 +29,8 @@ class Settings:
     def from_env(cls, environ: Env | None = None) -> Settings:
         return cls(
             service=ServiceSettings.from_env(environ, name="orders", port=8003),
-            mysql=MysqlSettings.from_env(environ, database="orders", pool_size=20),
+            mysql=MysqlSettings.from_env(environ, database="orders", pool_size=20,
+                                         read_timeout_s=MYSQL_READ_TIMEOUT_S),
             kafka=KafkaSettings.from_env(environ),
             topic_orders_events=env_str("TOPIC_ORDERS_EVENTS", "orders-events", environ),
             aws=AwsSettings.from_env(environ),

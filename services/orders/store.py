@@ -188,10 +188,17 @@ class OrderStore:
             await cur.execute("INSERT INTO stock_releases (order_id, created_at) VALUES (%s, NOW(6))", (order_id,))
         return "cancelled", cancelled
 
+    async def stored(self, order_id: str) -> bool:
+        """Whether the order is stored. A locking read: a transaction still writing it (its commit in
+        flight when a connection was lost) is waited for, so the answer is final."""
+        async with mysql.transaction(self.pool) as conn, conn.cursor() as cur:
+            await cur.execute("SELECT 1 FROM orders WHERE id = %s LOCK IN SHARE MODE", (order_id,))
+            return await cur.fetchone() is not None
+
     async def _with_lines(self, rows: list[tuple[Any, ...]]) -> list[Order]:
         if not rows:
             return []
-        async with self.pool.acquire() as conn:
+        async with mysql.connection(self.pool) as conn:
             orders = await self._lines_on(conn, rows)
             await conn.commit()
         return orders
