@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
@@ -25,12 +26,13 @@ from typing import Any
 import httpx
 
 from ecomctl.errors import ScaleTestError
-from ecomctl.scaletest import cpu, dataset
+from ecomctl.scaletest import cpu, dataset, server
 from ecomctl.scaletest.kube import KubeApi, KubeWatcher, scaling
 from ecomctl.scaletest.profiles import Profile
 from ecomctl.scaletest.thresholds import Check, Threshold, evaluate, orders_check
 
 LOAD_GENERATOR = "load generator"
+SETTLE_S = server.STEP_S + 5  # the follow-on work's last figures reach Prometheus with its next scrape
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class Target:
     admin: tuple[str, str]
     components: dict[str, int] = field(default_factory=dict)
     kube: KubeApi | None = None  # a cloud stack's cluster: HPA replicas and nodes over the run
+    prometheus_url: str | None = None  # the stack's Prometheus: the server side of the run
 
 
 @dataclass
@@ -59,6 +62,7 @@ class RunResult:
     load_generator_cpu_s: float = 0.0
     interrupted: bool = False
     kube: list[dict[str, Any]] = field(default_factory=list)  # samples of HPA replicas and node count
+    server: dict[str, Any] | None = None  # what the stack's Prometheus saw (``server.observe``)
 
     @property
     def passed(self) -> bool:
@@ -110,6 +114,7 @@ class RunResult:
                                "cores": round(self.load_generator_cpu_s / self.duration_s, 2)
                                if self.duration_s else 0.0},
             "kubernetes": {"samples": self.kube, "hpas": scaling(self.kube)} if self.kube else None,
+            "prometheus": self.server,
             "machine": machine(),
         }
 
@@ -161,6 +166,7 @@ def run(
     log = workdir / "locust.log"
     result.started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    began = time.time()
     meter = cpu.CpuMeter(target.components) if target.components and cpu.available() else None
     progress(f"running profile {profile.name}: up to {profile.peak_users} users for {profile.duration_s:.0f} s")
     watcher = KubeWatcher(target.kube) if target.kube else None
@@ -194,6 +200,10 @@ def run(
         raise ScaleTestError(f"the load generator stopped without a result (exit {worker.returncode})",
                              details="\n".join(tail) or None, hint=f"its log: {log}")
     result.interrupted = result.interrupted or bool(result.final.get("interrupted"))
+    if target.prometheus_url:
+        progress(f"reading the server side from Prometheus (after {SETTLE_S:.0f} s for its last scrape)")
+        time.sleep(SETTLE_S)
+        result.server = server.observe(target.prometheus_url, began, time.time())
     progress("checking that every accepted order is stored")
     stored = stored_orders(target.url, target.admin, result.started_at)
     groups = result.groups
@@ -258,4 +268,5 @@ def resolve_target(stack: str | None, url: str | None, environ: dict[str, str] |
     found = where.local_target(platform)
     assert found.admin_email and found.admin_password  # a created local stack has its credentials
     components = {c.name: c.pid for c in state.components if c.pid}
-    return Target("the local stack", found.gateway_url, (found.admin_email, found.admin_password), components)
+    return Target("the local stack", found.gateway_url, (found.admin_email, found.admin_password), components,
+                  prometheus_url=platform.prometheus_url)
