@@ -134,9 +134,12 @@ def render_html(data: dict[str, Any]) -> str:
     groups = _table(("endpoint group", "requests", "failures", "req/s", "p50 ms", "p95 ms", "p99 ms"),
                     [(g, s["requests"], s["failures"], s.get("rps", ""), s["p50_ms"], s["p95_ms"], s["p99_ms"])
                      for g, s in sorted(data["groups"].items())])
-    cpu = _table(("component", "CPU seconds", "cores on average"),
-                 [(n, s, round(s / data["duration_s"], 2) if data["duration_s"] else "")
-                  for n, s in data["cpu"]["totals_s"].items()]) if data["cpu"]["totals_s"] else ""
+    per_order = data["cpu"].get("per_order_ms", {})
+    cpu = _table(("component", "CPU seconds", "cores on average", "CPU ms per accepted order"),
+                 [(n, s, round(s / data["duration_s"], 2) if data["duration_s"] else "", per_order.get(n, ""))
+                  for n, s in data["cpu"]["totals_s"].items()]
+                 + ([("the stack (all components)", "", "", per_order["stack"])] if "stack" in per_order else [])
+                 ) if data["cpu"]["totals_s"] else ""
     kube = data.get("kubernetes")
     hpas = _table(("HPA", "replicas at start", "peak", "end", "scaled out", "scaled back in"),
                   [(n, h["start"], h["peak"], h["end"], "yes" if h["scaled_out"] else "no",

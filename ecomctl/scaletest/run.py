@@ -32,7 +32,7 @@ from ecomctl.scaletest.profiles import Profile
 from ecomctl.scaletest.thresholds import Check, Threshold, evaluate, orders_check
 
 LOAD_GENERATOR = "load generator"
-SETTLE_S = server.STEP_S + 5  # the follow-on work's last figures reach Prometheus with its next scrape
+SETTLE_S = server.STEP_S + 5  # the follow-on work finishes; its figures reach Prometheus's next scrape
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,16 @@ class RunResult:
                 totals[name] = totals.get(name, 0.0) + seconds
         return {k: round(v, 2) for k, v in sorted(totals.items(), key=lambda kv: -kv[1])}
 
+    def cpu_per_order_ms(self) -> dict[str, float]:
+        """CPU milliseconds per accepted order, per component and for the whole stack (every component
+        but the load generator and everything else on the machine), the follow-on work included."""
+        if not self.orders_accepted:
+            return {}
+        totals = self.cpu_totals()
+        stack = sum(v for k, v in totals.items() if k not in (LOAD_GENERATOR, cpu.OTHER))
+        return {"stack": round(1000 * stack / self.orders_accepted, 2),
+                **{k: round(1000 * v / self.orders_accepted, 2) for k, v in totals.items()}}
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "verdict": "pass" if self.passed else "fail", "interrupted": self.interrupted,
@@ -109,7 +119,7 @@ class RunResult:
             "orders": {"accepted": self.orders_accepted, "cancelled": len(self.final.get("cancelled", [])),
                        "per_s": round(self.orders_accepted / self.duration_s, 2) if self.duration_s else 0.0},
             "knee": self.knee(), "stages": self.stages, "ticks": self.ticks,
-            "cpu": {"samples": self.cpu, "totals_s": self.cpu_totals()},
+            "cpu": {"samples": self.cpu, "totals_s": self.cpu_totals(), "per_order_ms": self.cpu_per_order_ms()},
             "load_generator": {"cpu_s": round(self.load_generator_cpu_s, 2),
                                "cores": round(self.load_generator_cpu_s / self.duration_s, 2)
                                if self.duration_s else 0.0},
@@ -200,10 +210,16 @@ def run(
         raise ScaleTestError(f"the load generator stopped without a result (exit {worker.returncode})",
                              details="\n".join(tail) or None, hint=f"its log: {log}")
     result.interrupted = result.interrupted or bool(result.final.get("interrupted"))
-    if target.prometheus_url:
-        progress(f"reading the server side from Prometheus (after {SETTLE_S:.0f} s for its last scrape)")
+    if meter or target.prometheus_url:
+        progress(f"counting the follow-on work for {SETTLE_S:.0f} s after the load (events, notifications)")
         time.sleep(SETTLE_S)
-        result.server = server.observe(target.prometheus_url, began, time.time())
+        if meter and result.ticks:  # the work the run's orders caused after the load stopped counts too
+            meter.components.pop(LOAD_GENERATOR, None)
+            dt = time.monotonic() - meter.since
+            result.cpu.append({"t": round(result.ticks[-1]["t"] + dt, 3), "dt": round(dt, 3), "after_load": True,
+                               "seconds": {k: round(v, 3) for k, v in meter.read().items()}})
+        if target.prometheus_url:
+            result.server = server.observe(target.prometheus_url, began, time.time())
     progress("checking that every accepted order is stored")
     stored = stored_orders(target.url, target.admin, result.started_at)
     groups = result.groups
