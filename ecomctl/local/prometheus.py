@@ -98,9 +98,19 @@ def _get(url: str, timeout: float) -> Any:
     return body["data"]
 
 
-def query(base_url: str, promql: str, timeout: float = 5.0) -> list[dict[str, Any]]:
-    """The result vector of an instant query (raises ``OSError``/``ValueError`` when it cannot)."""
-    data = _get(f"{base_url}/api/v1/query?{urllib.parse.urlencode({'query': promql})}", timeout)
+def query(base_url: str, promql: str, timeout: float = 5.0, at: float | None = None) -> list[dict[str, Any]]:
+    """The result vector of an instant query, now or ``at`` (Unix seconds); raises
+    ``OSError``/``ValueError`` when it cannot."""
+    params = {"query": promql, **({"time": f"{at:.3f}"} if at is not None else {})}
+    data = _get(f"{base_url}/api/v1/query?{urllib.parse.urlencode(params)}", timeout)
+    return list(data["result"])
+
+
+def query_range(base_url: str, promql: str, start: float, end: float, step_s: float,
+                timeout: float = 10.0) -> list[dict[str, Any]]:
+    """The result matrix of a range query: ``[{"metric": labels, "values": [[t, "v"], ...]}]``."""
+    params = {"query": promql, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step_s:g}"}
+    data = _get(f"{base_url}/api/v1/query_range?{urllib.parse.urlencode(params)}", timeout)
     return list(data["result"])
 
 

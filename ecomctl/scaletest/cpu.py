@@ -9,6 +9,7 @@ among it). Linux only: elsewhere :func:`available` is False and nothing is sampl
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -61,10 +62,12 @@ class CpuMeter:
         self.components = dict(components)
         self._before: dict[int, int] = {}
         self._busy = 0
+        self.since = time.monotonic()  # when the count began
 
     def start(self) -> None:
         self._before = {pid: ticks for pid, (_, ticks) in process_table().items()}
         self._busy = busy_ticks()
+        self.since = time.monotonic()
 
     def read(self, restart: bool = False) -> dict[str, float]:
         """Seconds used since start, per component, plus :data:`OTHER`; ``restart``: count anew from now."""
@@ -76,4 +79,5 @@ class CpuMeter:
         seconds[OTHER] = max(0.0, busy - sum(seconds.values()))
         if restart:
             self._before, self._busy = {pid: ticks for pid, (_, ticks) in table.items()}, busy_now
+            self.since = time.monotonic()
         return seconds

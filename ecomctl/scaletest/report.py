@@ -1,8 +1,10 @@
 """The report of a run: ``report.json`` (every figure) and ``report.html``, one self-contained
 page (inline CSS and SVG, no script, no CDN: it opens offline) with charts over time.
 
-Charts: users; requests/s per endpoint group; p50/p95/p99 per group; errors per group; and on a
-local stack the CPU of each component (where the time went).
+Charts: users; requests/s per endpoint group; p50/p95/p99 per group; errors per group; on a
+local stack the CPU of each component (where the time went); and, where the stack has a
+Prometheus, its dashboard's panels over the run with the server-side figures (notification
+delay, consumer lag, outbox age).
 """
 
 from __future__ import annotations
@@ -93,6 +95,31 @@ def charts(data: dict[str, Any]) -> list[str]:
     return out
 
 
+def server_side(data: dict[str, Any]) -> str:
+    """The stack's Prometheus over the run: its figures and the dashboard's panels that had data."""
+    seen = data.get("prometheus")
+    if not seen:
+        return ""
+    if "error" in seen:
+        return f"<h2>Server side</h2><p>Prometheus at {html.escape(seen['url'])} did not answer: " \
+               f"{html.escape(seen['error'])}</p>"
+    labels = {"orders_created": "orders created (its counter)", "notification_delay_p95_s":
+              "order accepted -> notification stored, p95 (s)", "consumer_lag_max": "consumer lag, max (messages)",
+              "outbox_oldest_age_max_s": "oldest unpublished order event, max age (s)"}
+    rows: list[Sequence[Any]] = [(labels.get(k, k), "no data" if v is None else v)
+                                 for k, v in seen["figures"].items()]
+    out = [f"<h2>Server side</h2><p>From the stack's Prometheus ({html.escape(seen['url'])}): the dashboard's "
+           "panels over the run.</p>", _table(("figure", "value"), rows)]
+    for panel in seen["panels"]:
+        if not panel["series"]:
+            continue
+        by_time = {name: {float(t): float(v) for t, v in values} for name, values in panel["series"].items()}
+        times = sorted({t for values in by_time.values() for t in values})
+        series = {name: [values.get(t, 0.0) for t in times] for name, values in by_time.items()}
+        out.append(line_chart(panel["title"], times, series, panel["unit"]))
+    return "".join(out)
+
+
 def _table(headers: Sequence[str], rows: list[Sequence[Any]]) -> str:
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
@@ -107,9 +134,12 @@ def render_html(data: dict[str, Any]) -> str:
     groups = _table(("endpoint group", "requests", "failures", "req/s", "p50 ms", "p95 ms", "p99 ms"),
                     [(g, s["requests"], s["failures"], s.get("rps", ""), s["p50_ms"], s["p95_ms"], s["p99_ms"])
                      for g, s in sorted(data["groups"].items())])
-    cpu = _table(("component", "CPU seconds", "cores on average"),
-                 [(n, s, round(s / data["duration_s"], 2) if data["duration_s"] else "")
-                  for n, s in data["cpu"]["totals_s"].items()]) if data["cpu"]["totals_s"] else ""
+    per_order = data["cpu"].get("per_order_ms", {})
+    cpu = _table(("component", "CPU seconds", "cores on average", "CPU ms per accepted order"),
+                 [(n, s, round(s / data["duration_s"], 2) if data["duration_s"] else "", per_order.get(n, ""))
+                  for n, s in data["cpu"]["totals_s"].items()]
+                 + ([("the stack (all components)", "", "", per_order["stack"])] if "stack" in per_order else [])
+                 ) if data["cpu"]["totals_s"] else ""
     kube = data.get("kubernetes")
     hpas = _table(("HPA", "replicas at start", "peak", "end", "scaled out", "scaled back in"),
                   [(n, h["start"], h["peak"], h["end"], "yes" if h["scaled_out"] else "no",
@@ -149,5 +179,6 @@ th {{ background: #f3f4f6; text-align: left; }} svg.chart {{ width: 100%; height
 {'<h2>Autoscaling</h2>' + hpas if hpas else ''}
 <h2>Over time</h2>
 {''.join(charts(data))}
+{server_side(data)}
 </body></html>
 """

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
@@ -25,12 +26,13 @@ from typing import Any
 import httpx
 
 from ecomctl.errors import ScaleTestError
-from ecomctl.scaletest import cpu, dataset
+from ecomctl.scaletest import cpu, dataset, server
 from ecomctl.scaletest.kube import KubeApi, KubeWatcher, scaling
 from ecomctl.scaletest.profiles import Profile
 from ecomctl.scaletest.thresholds import Check, Threshold, evaluate, orders_check
 
 LOAD_GENERATOR = "load generator"
+SETTLE_S = server.STEP_S + 5  # the follow-on work finishes; its figures reach Prometheus's next scrape
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class Target:
     admin: tuple[str, str]
     components: dict[str, int] = field(default_factory=dict)
     kube: KubeApi | None = None  # a cloud stack's cluster: HPA replicas and nodes over the run
+    prometheus_url: str | None = None  # the stack's Prometheus: the server side of the run
 
 
 @dataclass
@@ -59,6 +62,7 @@ class RunResult:
     load_generator_cpu_s: float = 0.0
     interrupted: bool = False
     kube: list[dict[str, Any]] = field(default_factory=list)  # samples of HPA replicas and node count
+    server: dict[str, Any] | None = None  # what the stack's Prometheus saw (``server.observe``)
 
     @property
     def passed(self) -> bool:
@@ -96,6 +100,16 @@ class RunResult:
                 totals[name] = totals.get(name, 0.0) + seconds
         return {k: round(v, 2) for k, v in sorted(totals.items(), key=lambda kv: -kv[1])}
 
+    def cpu_per_order_ms(self) -> dict[str, float]:
+        """CPU milliseconds per accepted order, per component and for the whole stack (every component
+        but the load generator and everything else on the machine), the follow-on work included."""
+        if not self.orders_accepted:
+            return {}
+        totals = self.cpu_totals()
+        stack = sum(v for k, v in totals.items() if k not in (LOAD_GENERATOR, cpu.OTHER))
+        return {"stack": round(1000 * stack / self.orders_accepted, 2),
+                **{k: round(1000 * v / self.orders_accepted, 2) for k, v in totals.items()}}
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "verdict": "pass" if self.passed else "fail", "interrupted": self.interrupted,
@@ -105,11 +119,12 @@ class RunResult:
             "orders": {"accepted": self.orders_accepted, "cancelled": len(self.final.get("cancelled", [])),
                        "per_s": round(self.orders_accepted / self.duration_s, 2) if self.duration_s else 0.0},
             "knee": self.knee(), "stages": self.stages, "ticks": self.ticks,
-            "cpu": {"samples": self.cpu, "totals_s": self.cpu_totals()},
+            "cpu": {"samples": self.cpu, "totals_s": self.cpu_totals(), "per_order_ms": self.cpu_per_order_ms()},
             "load_generator": {"cpu_s": round(self.load_generator_cpu_s, 2),
                                "cores": round(self.load_generator_cpu_s / self.duration_s, 2)
                                if self.duration_s else 0.0},
             "kubernetes": {"samples": self.kube, "hpas": scaling(self.kube)} if self.kube else None,
+            "prometheus": self.server,
             "machine": machine(),
         }
 
@@ -161,6 +176,7 @@ def run(
     log = workdir / "locust.log"
     result.started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    began = time.time()
     meter = cpu.CpuMeter(target.components) if target.components and cpu.available() else None
     progress(f"running profile {profile.name}: up to {profile.peak_users} users for {profile.duration_s:.0f} s")
     watcher = KubeWatcher(target.kube) if target.kube else None
@@ -194,6 +210,16 @@ def run(
         raise ScaleTestError(f"the load generator stopped without a result (exit {worker.returncode})",
                              details="\n".join(tail) or None, hint=f"its log: {log}")
     result.interrupted = result.interrupted or bool(result.final.get("interrupted"))
+    if meter or target.prometheus_url:
+        progress(f"counting the follow-on work for {SETTLE_S:.0f} s after the load (events, notifications)")
+        time.sleep(SETTLE_S)
+        if meter and result.ticks:  # the work the run's orders caused after the load stopped counts too
+            meter.components.pop(LOAD_GENERATOR, None)
+            dt = time.monotonic() - meter.since
+            result.cpu.append({"t": round(result.ticks[-1]["t"] + dt, 3), "dt": round(dt, 3), "after_load": True,
+                               "seconds": {k: round(v, 3) for k, v in meter.read().items()}})
+        if target.prometheus_url:
+            result.server = server.observe(target.prometheus_url, began, time.time())
     progress("checking that every accepted order is stored")
     stored = stored_orders(target.url, target.admin, result.started_at)
     groups = result.groups
@@ -258,4 +284,5 @@ def resolve_target(stack: str | None, url: str | None, environ: dict[str, str] |
     found = where.local_target(platform)
     assert found.admin_email and found.admin_password  # a created local stack has its credentials
     components = {c.name: c.pid for c in state.components if c.pid}
-    return Target("the local stack", found.gateway_url, (found.admin_email, found.admin_password), components)
+    return Target("the local stack", found.gateway_url, (found.admin_email, found.admin_password), components,
+                  prometheus_url=platform.prometheus_url)

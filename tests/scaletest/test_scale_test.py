@@ -58,6 +58,17 @@ def test_smoke_passes_and_counts_what_the_stores_hold(platform: LocalPlatform, p
     assert report["orders"]["accepted"] == len(created)
     assert len(report["ticks"]) >= 15 and report["cpu"]["totals_s"]  # a series, and where the CPU went
     assert {"api-gateway", "orders", "mariadb"} <= set(report["cpu"]["totals_s"])
+    per_order, totals = report["cpu"]["per_order_ms"], report["cpu"]["totals_s"]
+    assert per_order["orders"] == pytest.approx(1000 * totals["orders"] / len(created), abs=0.01)
+    assert report["cpu"]["samples"][-1].get("after_load")  # the follow-on work is counted
+    # the server side, from the stack's Prometheus: its order counter grew by exactly the run's orders,
+    # the notification delay was measured, and the dashboard's request panel shows the order route
+    server = report["prometheus"]
+    assert server["figures"]["orders_created"] == len(created), server["figures"]
+    assert server["figures"]["notification_delay_p95_s"] is not None
+    requests = next(p for p in server["panels"] if p["title"].startswith("Requests per second"))
+    assert any(name.startswith("orders ") and max(v for _, v in points) > 0
+               for name, points in requests["series"].items()), sorted(requests["series"])
 
 
 def test_an_impossible_threshold_fails_the_run_and_is_named(platform_environ: dict[str, str]) -> None:
