@@ -40,6 +40,8 @@ from pathlib import Path
 
 import httpx
 
+from ecomctl.scaletest import cpu
+
 TARGETS = {  # scenario -> (min req/s, max p99 ms or None)
     "product": (3000.0, 50.0),
     "page": (1000.0, None),
@@ -104,43 +106,6 @@ def seed(url: str, admin_email: str, admin_password: str) -> dict[str, str]:
     return {"product_id": ids[0], "category": category, "token": token}
 
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def process_table() -> dict[int, tuple[int, int]]:
-    """pid -> (parent pid, utime+stime in clock ticks) of every process now."""
-    table: dict[int, tuple[int, int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            raw = (entry / "stat").read_text()
-        except OSError:
-            continue  # gone meanwhile
-        fields = raw[raw.rindex(")") + 2:].split()  # after "pid (comm) "; comm may hold spaces
-        table[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
-    return table
-
-
-def busy_ticks() -> int:
-    """Every core's non-idle time since boot (``/proc/stat``), in clock ticks."""
-    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, Path("/proc/stat").read_text().split()[1:9])
-    return user + nice + system + irq + softirq + steal
-
-
-def tree(table: dict[int, tuple[int, int]], root: int) -> set[int]:
-    children: dict[int, list[int]] = {}
-    for pid, (parent, _) in table.items():
-        children.setdefault(parent, []).append(pid)
-    found, todo = set(), [root]
-    while todo:
-        pid = todo.pop()
-        if pid in table and pid not in found:
-            found.add(pid)
-            todo.extend(children.get(pid, ()))
-    return found
-
-
 def stack_components() -> dict[str, int]:
     """component -> pid of the stack ``ecomctl`` sees in this environment."""
     out = subprocess.run([sys.executable, "-m", "ecomctl", "status", "--json"], capture_output=True, text=True,
@@ -149,30 +114,25 @@ def stack_components() -> dict[str, int]:
 
 
 class CpuMeter:
-    """CPU seconds per component (its whole process tree), wrk, and everything else, over a run."""
+    """CPU seconds per component (its whole process tree), wrk, and everything else, over a run:
+    the scale test's meter (``ecomctl.scaletest.cpu``) with wrk, a child of this process, apart."""
 
     def __init__(self, components: dict[str, int]) -> None:
         self.components = components
-        self._before: dict[int, int] = {}
-        self._busy = 0
+        self._meter = cpu.CpuMeter(components)
         self._children = 0.0
 
     def start(self) -> None:
-        self._before = {pid: ticks for pid, (_, ticks) in process_table().items()}
-        self._busy = busy_ticks()
+        self._meter.start()
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         self._children = usage.ru_utime + usage.ru_stime
 
     def stop(self) -> dict[str, float]:
-        table = process_table()
-        busy = (busy_ticks() - self._busy) / CLOCK_TICKS
+        seconds = self._meter.read()
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-        seconds = {"wrk": usage.ru_utime + usage.ru_stime - self._children}
-        for name, root in self.components.items():
-            pids = tree(table, root)
-            seconds[name] = sum(table[p][1] - self._before.get(p, 0) for p in pids) / CLOCK_TICKS
-        seconds["everything else"] = max(0.0, busy - sum(seconds.values()))
-        return seconds
+        wrk = usage.ru_utime + usage.ru_stime - self._children
+        seconds[cpu.OTHER] = max(0.0, seconds[cpu.OTHER] - wrk)
+        return {"wrk": wrk, **seconds}
 
 
 IDLE_CORES = 0.15  # the stack is idle below this (JVMs, Kafka and the Flink job idling)
@@ -267,13 +227,13 @@ def parse(name: str, out: str) -> Result:
 
 
 def machine() -> str:
-    cpu = "unknown CPU"
+    model = "unknown CPU"
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
         found = re.search(r"model name\s*:\s*(.+)", cpuinfo.read_text())
-        cpu = found.group(1).strip() if found else cpu
+        model = found.group(1).strip() if found else model
     system = f"{platform.system()} {platform.release()}"
-    return f"{system}, {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}"
+    return f"{system}, {os.cpu_count()} cores ({model}), Python {platform.python_version()}"
 
 
 def markdown(results: list[Result], commands: dict[str, list[str]], connections: int, duration_s: int,
