@@ -6,7 +6,8 @@ Reads its settings from the environment (``stream.settings``), builds the SQL fr
 resumes from the newest retained checkpoint or savepoint under ``--state-dir``/flink, submits one
 job (a statement set of three INSERTs, as a Flink compiled plan: ``COMPILE PLAN`` on a first start,
 ``EXECUTE PLAN`` on every start) and then stays in the foreground. Its source topic exists when it
-starts: locally the job requires Kafka (provisioned with the topology's topics) before it starts.
+is waited for right before the job is submitted: locally the process starts with Kafka, and its JVM,
+PyFlink and the plan load while Kafka starts and its topics are provisioned.
 
 * every 2 s (every 0.2 s until it is RUNNING) it writes ``status.json`` (the job's state as Flink
   reports it);
@@ -33,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root: `
 
 from stream.checkpoints import StateLayout, latest_restore_point, prune, set_aside
 from stream.flinkconf import flink_config
-from stream.kafka_admin import reset_consumer_group
+from stream.kafka_admin import reset_consumer_group, wait_for_source
 from stream.settings import JobSettings, SettingsError
 from stream.sql import insert_statements, table_statements, views
 from stream.status import write_status
@@ -47,6 +48,8 @@ START_OVER = 75
 # Flink's words (1.x and 2.x) when a checkpoint has state for an operator the job no longer has.
 _STATE_DOES_NOT_FIT = "Cannot map checkpoint/savepoint state"
 SAVEPOINT_TIMEOUT_S = 30.0
+# How long a start waits for its source topic (Kafka starting, topics being provisioned).
+SOURCE_WAIT_S = 300.0
 # Configuration that differs between starts of the same job and does not shape its plan.
 START_ONLY_KEYS = frozenset({"execution.savepoint.path"})
 # Covers SQL planning, submission and the Kafka reader's first fetch: about 15 s on an idle machine,
@@ -120,6 +123,12 @@ def _run(settings: JobSettings, layout: StateLayout, config: dict[str, str], res
         log.info("running the compiled plan %s of an earlier start", plan.name)
     else:
         _compile_plan(t_env, settings, plan)
+    if not wait_for_source(settings, lambda: _stop["requested"], SOURCE_WAIT_S):
+        if _stop["requested"]:
+            write_status(layout.status_file, "STOPPED")
+            return 0
+        raise RuntimeError(f"the source topic {settings.source_topic} did not appear within "
+                           f"{SOURCE_WAIT_S:.0f} s (is Kafka up and provisioned?)")
     try:
         client = t_env.execute_sql(f"EXECUTE PLAN {_sql_string(plan.resolve().as_uri())}").get_job_client()
     except Exception as exc:

@@ -1,14 +1,18 @@
 """What the job asks of Kafka itself (runs in the Flink venv).
 
-``reset_consumer_group`` forgets the job's committed source offsets, so that a job started without
-state reads the retained events from the start (see ``stream.job``: a changed job whose saved
-state no longer fits). It uses the job's own Kafka client (the connector's shaded ``AdminClient``,
-through the PyFlink gateway) with the source's connection settings (``stream.sql.kafka_options``:
-bootstrap servers, security protocol, SASL), so whatever the job can reach, it can.
+``wait_for_source`` waits until the job's source topic exists (Kafka reachable and provisioned), so
+the job's own start overlaps Kafka's. ``reset_consumer_group`` forgets the job's committed source
+offsets, so that a job started without state reads the retained events from the start (see
+``stream.job``: a changed job whose saved state no longer fits). Both use the job's own Kafka client
+(the connector's shaded ``AdminClient``, through the PyFlink gateway) with the source's connection
+settings (``stream.sql.kafka_options``: bootstrap servers, security protocol, SASL), so whatever the
+job can reach, they can.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from stream.settings import JobSettings
@@ -25,6 +29,26 @@ def client_properties(settings: JobSettings) -> dict[str, str]:
     props.update({"request.timeout.ms": "3000", "default.api.timeout.ms": "5000",
                   "reconnect.backoff.max.ms": "500"})
     return props
+
+
+def wait_for_source(settings: JobSettings, stopping: Callable[[], bool], timeout_s: float,
+                    poll_s: float = 0.2) -> bool:
+    """Wait until the source topic exists: True once it does, False when ``stopping()`` or after ``timeout_s``."""
+    jvm, admin = _admin(settings)
+    names = jvm.java.util.Collections.singletonList(settings.source_topic)
+    seconds = jvm.java.util.concurrent.TimeUnit.SECONDS
+    deadline = time.monotonic() + timeout_s
+    try:
+        while True:
+            try:
+                admin.describeTopics(names).allTopicNames().get(3, seconds)
+                return True
+            except Exception:  # not reachable yet, or the topic is not provisioned yet
+                if stopping() or time.monotonic() > deadline:
+                    return False
+                time.sleep(poll_s)
+    finally:
+        admin.close()
 
 
 def reset_consumer_group(settings: JobSettings) -> bool:

@@ -11,8 +11,9 @@ from ecomctl.local.context import LocalContext
 from ecomctl.local.spec import ComponentSpec, ProbeResult
 
 USES = ("kafka",)
-"""What the job uses while it runs: it starts once Kafka is healthy and provisioned (its source
-topic exists), and ``down`` stops it before Kafka."""
+"""What the job uses while it runs: ``down`` stops it before Kafka. It starts with Kafka, not after
+it: the job waits for its source topic itself just before it is submitted (``stream.job``), so the
+JVM, PyFlink and the plan load while Kafka starts (about 3 s of a warm ``up`` on two cores)."""
 
 
 def prepare(ctx: LocalContext, progress: Callable[[str], None]) -> None:
@@ -34,7 +35,7 @@ def spec(ctx: LocalContext, job: StreamJob) -> ComponentSpec:
     return ComponentSpec(
         name=job.name,
         kind="stream",
-        requires=USES,
+        requires=(),
         command=tuple(setup.job_command(runtime, state)),
         env=env,
         cwd=ctx.repo_root,
