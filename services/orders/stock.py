@@ -31,6 +31,10 @@ HOLD = "hold_"
 RELEASED = "rel_"
 FORGET_PER_WRITE = 100  # attributes removed by one UpdateItem (keeps the expression small)
 FORGET_DELAY_S = 0.2  # settled markers of one product are removed together, this often
+# Settled markers a reservation of the same product removes in its own write (keeps the expression
+# well under DynamoDB's 4 KB). Under load nearly every removal rides on a reservation: measured
+# with the stress mix, DynamoDB writes per order fell from about 2 to about 1.
+FORGET_WITH_TAKE = 50
 
 
 def _marker(quantity: int) -> dict[str, Any]:
@@ -181,7 +185,10 @@ class StockLedger:
             _succeed(future, _reserved(product_id, quantity, item))
 
     async def _take(self, product_id: str, quantity: int, holds: list[tuple[str, int]]) -> dict[str, Any]:
-        """Take ``quantity`` units and record a hold per order (``holds``: order id, units) in the same write."""
+        """Take ``quantity`` units and record a hold per order (``holds``: order id, units) in the same write.
+
+        The same write removes settled markers of this product that wait for removal (``settled``);
+        when it fails they wait on."""
         self.writes += 1
         names = {"#stock": "stock", "#pid": "product_id"}
         values: dict[str, Any] = {":q": quantity}
@@ -190,16 +197,32 @@ class StockLedger:
             names[f"#h{n}"] = HOLD + order_id
             values[f":h{n}"] = _marker(units)
             sets.append(f"#h{n} = :h{n}")
-        answer = await self.dynamo.call("UpdateItem", {
-            "TableName": self.table, "Key": to_item({"product_id": product_id}),
-            "UpdateExpression": "SET " + ", ".join(sets),
-            "ConditionExpression": "attribute_exists(#pid) AND #stock >= :q",
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": to_item(values),
-            "ReturnValues": "ALL_NEW",
-        })
+        settled = self._take_settled(product_id, FORGET_WITH_TAKE)
+        for n, attribute in enumerate(settled):
+            names[f"#f{n}"] = attribute
+        expression = "SET " + ", ".join(sets)
+        if settled:
+            expression += " REMOVE " + ", ".join(f"#f{n}" for n in range(len(settled)))
+        try:
+            answer = await self.dynamo.call("UpdateItem", {
+                "TableName": self.table, "Key": to_item({"product_id": product_id}),
+                "UpdateExpression": expression,
+                "ConditionExpression": "attribute_exists(#pid) AND #stock >= :q",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": to_item(values),
+                "ReturnValues": "ALL_NEW",
+            })
+        except BaseException:
+            self._settle_later(product_id, settled)
+            raise
         item: dict[str, Any] = answer["Attributes"]
         return item
+
+    def _take_settled(self, product_id: str, most: int) -> list[str]:
+        pending = self._forget.get(product_id)
+        if not pending:
+            return []
+        return [pending.pop() for _ in range(min(most, len(pending)))]
 
     async def _why(self, product_id: str) -> Exception:
         current = await self.dynamo.call("GetItem", {
@@ -258,14 +281,20 @@ class StockLedger:
         await _each(one, lines)
 
     def settled(self, order_id: str, product_ids: list[str], prefix: str = HOLD) -> None:
-        """``order_id``'s markers on these products are settled: remove them soon, in batches per product."""
+        """``order_id``'s markers on these products are settled: remove them soon, in batches per product
+        (with the product's next reservation, or on their own after ``FORGET_DELAY_S``)."""
         for product_id in product_ids:
-            pending = self._forget.get(product_id)
-            if pending is None:
-                self._forget[product_id] = {prefix + order_id}
-                self._background(self._forget_soon(product_id))
-            else:
-                pending.add(prefix + order_id)
+            self._settle_later(product_id, [prefix + order_id])
+
+    def _settle_later(self, product_id: str, attributes: list[str]) -> None:
+        if not attributes:
+            return
+        pending = self._forget.get(product_id)
+        if pending is None:
+            self._forget[product_id] = set(attributes)
+            self._background(self._forget_soon(product_id))
+        else:
+            pending.update(attributes)
 
     async def _forget_soon(self, product_id: str) -> None:
         await asyncio.sleep(FORGET_DELAY_S)

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from ecomctl.local.platform import LocalPlatform
-from tests.services.conftest import Account, stock_of
+from tests.services.conftest import Account, product_item, stock_of
 from tests.services.events import OrdersEventsReader
 
 pytestmark = pytest.mark.platform
@@ -297,3 +297,43 @@ def test_concurrent_reservations_share_conditional_writes(
     assert len(taken) == 5 and sum(isinstance(r, StockShort) for r in scarce) == 5
     assert writes == 1 + 1 + 10
     assert stock_of(platform, product["product_id"]) == 0
+
+
+def test_settled_markers_ride_on_the_next_reservation_of_their_product(
+    platform: LocalPlatform, new_product: Callable[..., dict[str, Any]], aws_environ: Callable[[str], dict[str, str]]
+) -> None:
+    """A settled hold is removed by the product's next reservation, in the same write; a settled hold
+    no reservation comes for is removed on its own. Writes are counted on the kit's real client."""
+    from services.kit.dynamo import DynamoClient
+    from services.orders.stock import FORGET_DELAY_S, StockLedger
+
+    env = aws_environ("orders")
+    busy, quiet = new_product(stock=10), new_product(stock=10)
+
+    class Counting(DynamoClient):
+        updates = 0
+
+        async def call(self, operation: str, payload: dict[str, Any], attempts: int = 3) -> dict[str, Any]:
+            Counting.updates += operation == "UpdateItem"
+            return await super().call(operation, payload, attempts)
+
+    async def scenario() -> tuple[int, int]:
+        ledger = StockLedger(Counting(env["AWS_REGION"]), env["TABLE_PRODUCTS"])
+        try:
+            for product in (busy, quiet):
+                await ledger.reserve_one(product["product_id"], 1, "first")
+                ledger.settled("first", [product["product_id"]])
+            before = Counting.updates
+            await ledger.reserve_one(busy["product_id"], 1, "second")  # takes "first"'s hold along
+            ridden = Counting.updates - before
+            await asyncio.sleep(FORGET_DELAY_S + 0.5)  # the quiet product's hold goes on its own
+            return ridden, Counting.updates - before
+        finally:
+            await ledger.dynamo.close()
+
+    ridden, later = asyncio.run(scenario())
+    markers = {p: sorted(k for k in product_item(platform, p) if k.startswith("hold_"))
+               for p in (busy["product_id"], quiet["product_id"])}
+    assert ridden == 1 and markers[busy["product_id"]] == ["hold_second"]
+    assert markers[quiet["product_id"]] == [] and later == 2  # the reservation, and the quiet product's removal
+    assert stock_of(platform, busy["product_id"]) == 8
