@@ -55,6 +55,8 @@ class AnalyticsService:
         self.skipped = skipped
         self.window_end = window_end  # prometheus Gauges (the stream job's progress), or None
         self.stored_at = stored_at
+        if stored_at is not None:  # "no window stored since" counts from the start, not from 1970
+            stored_at.set_to_current_time()
         self._newest_end = 0.0
 
     async def handle(self, record: ConsumerRecord[bytes, bytes]) -> None:
