@@ -117,7 +117,9 @@ def spec(ctx: LocalContext) -> ComponentSpec:
         kind="store",
         requires=(),
         command=(
-            str(java_home / "bin" / "java"), "-Xms128m", "-Xmx512m", "-XX:+UseG1GC",
+            # ParallelGC: no G1 write barriers on the request path; with warm JIT, JVM CPU per conditional
+            # UpdateItem 0.82 ms against G1's 0.93 (PutItem 0.73 against 0.82; one run each, WAL mode).
+            str(java_home / "bin" / "java"), "-Xms128m", "-Xmx512m", "-XX:+UseParallelGC",
             "-Djava.net.preferIPv4Stack=true", f"-Decomctl.bind={HOST}",
             f"-Dsqlite4java.library.path={_native_dir(lib)}",
             "-cp", _classpath(lib, java_home), "LoopbackDynamoDB",
