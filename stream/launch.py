@@ -8,6 +8,11 @@ SIGTERM/SIGINT, signals only the job's Python process (its pid is in ``status.js
 the job with a savepoint and exits; the JVM then exits by itself. After ``STOP_GRACE_S`` the whole
 group is killed. The child gets PR_SET_PDEATHSIG, so a SIGKILLed wrapper leaves no JVM behind.
 
+The Kafka password (``KAFKA_SASL_PASSWORD``, when the supervisor gives one) never reaches the job:
+the wrapper writes it to an owner-only file in the job's state directory, starts ``flink run``
+with ``KAFKA_SASL_PASSWORD_FILE`` instead, and deletes the file when the job exits (see
+``stream.kafka_secret``).
+
 Exit code: the ``flink run`` client's (non-zero when the job failed), 0 after a requested stop.
 """
 
@@ -24,6 +29,10 @@ import sys
 import time
 from pathlib import Path
 from types import FrameType
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root: `stream` is stdlib-only
+
+from stream.kafka_secret import child_env
 
 STOP_GRACE_S = 25.0  # below the runtime's stop wait (30 s), so a savepoint can finish
 PR_SET_PDEATHSIG = 1
@@ -51,7 +60,16 @@ def main(argv: list[str] | None = None) -> int:
     if not command:
         parser.error("no command given")
     status_file = args.state_dir / "flink" / "status.json"
-    child = subprocess.Popen(command, start_new_session=True, preexec_fn=_die_with_parent)
+    env, secret = child_env(os.environ, args.state_dir)
+    try:
+        return _supervise(command, env, status_file)
+    finally:
+        if secret is not None:
+            secret.unlink(missing_ok=True)
+
+
+def _supervise(command: list[str], env: dict[str, str], status_file: Path) -> int:
+    child = subprocess.Popen(command, env=env, start_new_session=True, preexec_fn=_die_with_parent)
     stop: dict[str, float] = {}
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from stream.kafka_secret import PASSWORD_KEY, jaas_quoted
 from stream.settings import JobSettings
 
 CREATED = "order.created"
@@ -45,6 +46,7 @@ _LOGIN_MODULES = {
     "SCRAM-SHA-256": f"{_SHADED_KAFKA}.common.security.scram.ScramLoginModule",
     "SCRAM-SHA-512": f"{_SHADED_KAFKA}.common.security.scram.ScramLoginModule",
 }
+_FILE_CONFIG_PROVIDER = f"{_SHADED_KAFKA}.common.config.provider.FileConfigProvider"
 _TS_FORMAT = "yyyy-MM-dd''T''HH:mm:ss''Z''"
 ITEMS_TYPE = "ARRAY<ROW<product_id STRING, quantity INT, unit_price STRING>>"
 
@@ -82,12 +84,16 @@ def kafka_options(settings: JobSettings, topic: str) -> dict[str, str]:
         module = _LOGIN_MODULES.get(auth.sasl_mechanism.upper())
         if module is None:
             raise ValueError(f"unsupported KAFKA_SASL_MECHANISM {auth.sasl_mechanism!r}")
-        user = (auth.sasl_username or "").replace('"', '\\"')
-        password = (auth.sasl_password or "").replace('"', '\\"')
+        if not auth.sasl_password_file:
+            raise ValueError("KAFKA_SASL_MECHANISM needs KAFKA_SASL_PASSWORD_FILE")
+        user = jaas_quoted(auth.sasl_username or "")
+        # the Kafka client substitutes the password from the file when it is created (KIP-421): it
+        # is in no option, so in no job graph, compiled plan or log (see stream.kafka_secret)
+        password = f"${{file:{auth.sasl_password_file}:{PASSWORD_KEY}}}"
         options["properties.sasl.mechanism"] = auth.sasl_mechanism.upper()
-        options["properties.sasl.jaas.config"] = (
-            f'{module} required username="{user}" password="{password}";'
-        )
+        options["properties.config.providers"] = "file"
+        options["properties.config.providers.file.class"] = _FILE_CONFIG_PROVIDER
+        options["properties.sasl.jaas.config"] = f'{module} required username="{user}" password="{password}";'
     return options
 
 

@@ -20,10 +20,11 @@ def test_plain_connection_uses_the_sources_bootstrap_and_protocol() -> None:
 
 
 def test_sasl_settings_are_the_connectors_own() -> None:
-    auth = KafkaAuth("SASL_SSL", "SCRAM-SHA-512", "analytics", 'pa"ss')
+    auth = KafkaAuth("SASL_SSL", "SCRAM-SHA-512", "analytics", "/state/flink/secrets/kafka-client.properties")
     settings = JobSettings("b-1.msk:9096", "orders-events", "results", "g", auth=auth)
     props = client_properties(settings)
     connector = kafka_options(settings, "orders-events")
-    for key in ("sasl.mechanism", "sasl.jaas.config", "security.protocol"):
+    for key in ("sasl.mechanism", "sasl.jaas.config", "security.protocol", "config.providers",
+                "config.providers.file.class"):
         assert props[key] == connector[f"properties.{key}"]
     assert "ScramLoginModule" in props["sasl.jaas.config"]

@@ -31,12 +31,25 @@ def test_every_wired_key_is_read() -> None:
     )
 
 
-def test_sasl_settings_and_password_never_in_repr() -> None:
+def test_sasl_settings_name_the_password_file_and_never_hold_the_password() -> None:
     kafka = KafkaEndpoint("b:9096", "SASL_SSL", "SCRAM-SHA-512", "svc", "s3cret")
-    settings = JobSettings.from_env(stream_job_env(JOB, endpoints(kafka)))
+    env = stream_job_env(JOB, endpoints(kafka))
+    assert env["KAFKA_SASL_PASSWORD"] == "s3cret"  # what the supervisor gives the launcher
+    with pytest.raises(SettingsError, match="KAFKA_SASL_PASSWORD_FILE is required"):
+        JobSettings.from_env(env)
+    env["KAFKA_SASL_PASSWORD_FILE"] = "/state/flink/secrets/kafka-client.properties"
+    settings = JobSettings.from_env(env)
     assert settings.auth.security_protocol == "SASL_SSL"
-    assert settings.auth.sasl_password == "s3cret"
+    assert settings.auth.sasl_password_file == "/state/flink/secrets/kafka-client.properties"
     assert "s3cret" not in repr(settings)
+
+
+@pytest.mark.parametrize("path", ["relative/kafka.properties", "/c:/kafka.properties", "/a}b"])
+def test_a_password_file_the_placeholder_cannot_name_is_refused(path: str) -> None:
+    env = stream_job_env(JOB, endpoints(KafkaEndpoint("b:9096", "SASL_SSL", "SCRAM-SHA-512", "svc", "pw")))
+    env["KAFKA_SASL_PASSWORD_FILE"] = path
+    with pytest.raises(SettingsError, match="absolute path"):
+        JobSettings.from_env(env)
 
 
 @pytest.mark.parametrize(("key", "value", "message"), [

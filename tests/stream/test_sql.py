@@ -115,15 +115,22 @@ def test_literals_are_escaped() -> None:
     assert option(source_ddl(evil), "connector") == "kafka"
 
 
-def test_sasl_uses_the_connectors_shaded_login_module() -> None:
-    auth = KafkaAuth("SASL_SSL", "SCRAM-SHA-512", "svc", 'p"w')
+def test_sasl_uses_the_connectors_shaded_classes_and_no_password() -> None:
+    auth = KafkaAuth("SASL_SSL", "SCRAM-SHA-512", 'svc"1', "/state/flink/secrets/kafka-client.properties")
     options = kafka_options(JobSettings("b:1", "s", "t", "g", auth=auth), "s")
     assert options["properties.security.protocol"] == "SASL_SSL"
+    assert options["properties.sasl.mechanism"] == "SCRAM-SHA-512"
+    # the Kafka client itself reads the password from the file (KIP-421 config provider)
+    assert options["properties.config.providers"] == "file"
+    assert options["properties.config.providers.file.class"] == (
+        "org.apache.flink.kafka.shaded.org.apache.kafka.common.config.provider.FileConfigProvider")
     assert options["properties.sasl.jaas.config"] == (
         "org.apache.flink.kafka.shaded.org.apache.kafka.common.security.scram.ScramLoginModule"
-        ' required username="svc" password="p\\"w";')
+        ' required username="svc\\"1" password="${file:/state/flink/secrets/kafka-client.properties:password}";')
     with pytest.raises(ValueError, match="unsupported"):
-        kafka_options(JobSettings("b:1", "s", "t", "g", auth=KafkaAuth("SASL_SSL", "GSSAPI")), "s")
+        kafka_options(JobSettings("b:1", "s", "t", "g", auth=KafkaAuth("SASL_SSL", "GSSAPI", "u", "/f")), "s")
+    with pytest.raises(ValueError, match="KAFKA_SASL_PASSWORD_FILE"):
+        kafka_options(JobSettings("b:1", "s", "t", "g", auth=KafkaAuth("SASL_SSL", "PLAIN", "u")), "s")
 
 
 def test_heartbeat_stays_at_the_epoch_until_not_before() -> None:
