@@ -1,0 +1,78 @@
+"""Run by the Flink virtualenv's Python (``test_sasl_scram.py``): Flink's Kafka tables with the job's
+own rendered options (``stream.sql.kafka_options``), through a SCRAM listener.
+
+``flink``: reads every record of the source topic (bounded) into the sink topic through one INSERT,
+keeps that INSERT's compiled plan in ``<state>/plan.json`` and the serialized job graph of the same
+INSERT (what a JobManager receives and keeps) in ``<state>/jobgraph.bin``, then makes the job's own admin call
+(``stream.kafka_admin.reset_consumer_group``); ``admin``: only that call. Settings come from the
+environment, as the job's do. Exit 3 (and the Java exception's line) when the admin call fails.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from pyflink.common import Configuration
+from pyflink.datastream import StreamExecutionEnvironment
+from pyflink.java_gateway import get_gateway
+from pyflink.table import StreamTableEnvironment
+
+from stream.kafka_admin import reset_consumer_group
+from stream.settings import JobSettings
+from stream.sql import kafka_options, with_clause
+
+
+def main(mode: str, state: Path) -> int:
+    settings = JobSettings.from_env(os.environ)
+    if mode == "flink":
+        copy_through_flink(settings, state)
+    else:  # loads the connector jar, as the job's table environment does
+        StreamTableEnvironment.create(_environment())
+    try:
+        reset_consumer_group(settings)
+    except Exception as exc:  # the admin client's failure: the Java exception's line (the test reads it)
+        java = [line for line in str(exc).splitlines() if "Exception:" in line]
+        print(f"admin call failed: {(java or [str(exc)])[0].strip()}")
+        return 3
+    print("admin call done")
+    return 0
+
+
+def copy_through_flink(settings: JobSettings, state: Path) -> None:
+    insert = "INSERT INTO dst SELECT UPPER(body) FROM src"
+    plan = state / "plan.json"
+    t_env = _tables(settings, _environment())
+    t_env.execute_sql(f"COMPILE PLAN '{plan.as_uri()}' FOR {insert}")
+    t_env.execute_sql(f"EXECUTE PLAN '{plan.as_uri()}'").wait()
+    env = _environment()
+    statements = _tables(settings, env).create_statement_set()
+    statements.add_insert_sql(insert)
+    statements.attach_as_datastream()
+    job_graph = env._j_stream_execution_environment.getStreamGraph().getJobGraph()
+    serialize = get_gateway().jvm.org.apache.flink.util.InstantiationUtil.serializeObject
+    (state / "jobgraph.bin").write_bytes(bytes(serialize(job_graph)))
+
+
+def _environment() -> StreamExecutionEnvironment:
+    conf = Configuration()
+    conf.set_string("parallelism.default", "1")
+    conf.set_string("pipeline.jars", os.environ["ECOMCTL_PROBE_JARS"])
+    return StreamExecutionEnvironment.get_execution_environment(conf)
+
+
+def _tables(settings: JobSettings, env: StreamExecutionEnvironment) -> StreamTableEnvironment:
+    t_env = StreamTableEnvironment.create(env)
+    source = kafka_options(settings, settings.source_topic)
+    source.update({"properties.group.id": settings.consumer_group, "scan.startup.mode": "earliest-offset",
+                   "scan.bounded.mode": "latest-offset", "format": "json"})
+    sink = kafka_options(settings, settings.sink_topic)
+    sink.update({"format": "json", "sink.delivery-guarantee": "at-least-once"})
+    t_env.execute_sql(f"CREATE TEMPORARY TABLE src (body STRING) {with_clause(source)}")
+    t_env.execute_sql(f"CREATE TEMPORARY TABLE dst (body STRING) {with_clause(sink)}")
+    return t_env
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1], Path(sys.argv[2])))
