@@ -3,9 +3,10 @@
 ``gcp.dataproc.Job`` has no Flink type, so this goes through google-cloud-dataproc's
 ``JobControllerClient.submit_job``: PyFlink runs through
 ``org.apache.flink.client.python.PythonDriver`` with ``-py`` (our entry script, which sets the
-job's environment and reads the Kafka password from Secret Manager) and ``-pyfs`` (the
-``stream`` package the ``gcp`` stage uploaded). The client and the uploader are parameters: the
-tests pass fakes at exactly that boundary.
+job's environment) and ``-pyfs`` (the ``stream`` package the ``gcp`` stage uploaded). The Kafka
+password is not part of the submission: the cluster's initialisation action wrote it on every node
+(``KAFKA_PASSWORD_FILE``), and the job names that file to its Kafka clients. The client and the
+uploader are parameters: the tests pass fakes at exactly that boundary.
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ from ecomctl.errors import CloudError
 PYTHON_DRIVER = "org.apache.flink.client.python.PythonDriver"
 ENTRY = Path(__file__).with_name("flink_entry.py")
 REMOTE_STATE_DIR = "/tmp/ecomctl/flink"  # the driver's local status and restore points (see docs/cloud.md)
+# written on every node by programs/gcp/dataproc_init.sh (programs.gcp._dataproc.KAFKA_PASSWORD_FILE)
+KAFKA_PASSWORD_FILE = "/etc/ecomctl/kafka-client.properties"
 REQUIRED = ("dataproc_project", "dataproc_region", "dataproc_cluster", "flink_bucket", "flink_job_archive",
             "flink_connector_jar", "kafka_bootstrap", "kafka_security_protocol", "kafka_sasl_mechanism",
-            "kafka_username", "kafka_password_secret")
+            "kafka_username")
 
 Uploader = Callable[[str, str, bytes], str]
 """(bucket, object name, content) -> gs:// URI."""
@@ -40,7 +43,6 @@ class FlinkJobSpec:
     archive_uri: str
     connector_jar_uri: str
     env: Mapping[str, str]
-    secret_env: Mapping[str, str]  # env var -> Secret Manager secret name
 
 
 def spec_from_outputs(outputs: StackOutputs, job: StreamJob | None = None) -> FlinkJobSpec:
@@ -57,13 +59,14 @@ def spec_from_outputs(outputs: StackOutputs, job: StreamJob | None = None) -> Fl
         security_protocol=str(gcp["kafka_security_protocol"]),
         sasl_mechanism=str(gcp["kafka_sasl_mechanism"]),
         sasl_username=str(gcp["kafka_username"]),
-        sasl_password="",  # read on the cluster from Secret Manager, never passed in the job
+        sasl_password="",  # on the nodes already (KAFKA_PASSWORD_FILE), never passed in the job
     )
     endpoints = Endpoints(
         mysql=MysqlEndpoint("", 0, {}), kafka=kafka, aws_region="", service_urls={}, bind_host="",
         service_ports={}, jwt_secret="", admin_email="", admin_password="", queue_urls={}, sns_topic_arns={},
     )
     env = {k: str(v) for k, v in stream_job_env(stream_job, endpoints).items() if k != "KAFKA_SASL_PASSWORD"}
+    env["KAFKA_SASL_PASSWORD_FILE"] = KAFKA_PASSWORD_FILE
     return FlinkJobSpec(
         project=str(gcp["dataproc_project"]),
         region=str(gcp["dataproc_region"]),
@@ -72,7 +75,6 @@ def spec_from_outputs(outputs: StackOutputs, job: StreamJob | None = None) -> Fl
         archive_uri=str(gcp["flink_job_archive"]),
         connector_jar_uri=str(gcp["flink_connector_jar"]),
         env=env,
-        secret_env={"KAFKA_SASL_PASSWORD": str(gcp["kafka_password_secret"])},
     )
 
 
@@ -81,8 +83,6 @@ def job_request(spec: FlinkJobSpec, entry_uri: str, job_id: str) -> dict[str, An
     args = ["-py", entry_uri, "-pyfs", spec.archive_uri]
     for key, value in sorted(spec.env.items()):
         args += ["--env", f"{key}={value}"]
-    for key, name in sorted(spec.secret_env.items()):
-        args += ["--secret-env", f"{key}={name}"]
     args += ["--", "--state-dir", REMOTE_STATE_DIR]
     return {
         "project_id": spec.project,

@@ -63,9 +63,9 @@ def build_gcp(cfg: ProgramConfig, upstream: Mapping[str, Any]) -> GcpOutputs:
     link = build_link(cfg, net, plain, gcp_opts, aws_opts)
     secret = gcp.secretmanager.Secret(f"{cfg.prefix}-kafka-scram", secret_id=f"{cfg.prefix}-kafka-scram",
                                       replication={"auto": {}}, opts=gcp_opts)
-    gcp.secretmanager.SecretVersion(f"{cfg.prefix}-kafka-scram", secret=secret.id,
-                                    secret_data=link.kafka_password.result, opts=gcp_opts)
-    dataproc = build_dataproc(cfg, net, secret, gcp_opts)
+    version = gcp.secretmanager.SecretVersion(f"{cfg.prefix}-kafka-scram", secret=secret.id,
+                                              secret_data=link.kafka_password.result, opts=gcp_opts)
+    dataproc = build_dataproc(cfg, net, secret, version, gcp_opts)
     return GcpOutputs(net, link, dataproc, secret)
 
 

@@ -1,7 +1,8 @@
 """Dataproc with the FLINK component: private nodes under a least-privilege service account,
 buckets (staging, temp, jobs, checkpoints), the PyFlink job and the Kafka connector jar packaged
-to GCS, and an initialisation action that checks the image's Flink version and installs the
-matching PyFlink. The cluster runs a streaming job for ever: no idle deletion unless asked."""
+to GCS, and an initialisation action that checks the image's Flink version, installs the
+matching PyFlink and writes the Kafka password file the job's clients read (``KAFKA_PASSWORD_FILE``).
+The cluster runs a streaming job for ever: no idle deletion unless asked."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 STREAM_DIR = REPO_ROOT / "stream"
 MAVEN = "https://repo1.maven.org/maven2/org/apache/flink/flink-sql-connector-kafka"
 INIT_ACTION = Path(__file__).with_name("dataproc_init.sh")
+# where the initialisation action writes the Kafka password on every node (stream/kafka_secret.py)
+KAFKA_PASSWORD_FILE = "/etc/ecomctl/kafka-client.properties"
 
 
 def stream_files(root: Path = REPO_ROOT) -> dict[str, Path]:
@@ -61,7 +64,7 @@ def _bucket(cfg: ProgramConfig, role: str, opts: pulumi.ResourceOptions, *, expi
 
 
 def build_dataproc(cfg: ProgramConfig, net: GcpNetwork, kafka_secret: gcp.secretmanager.Secret,
-                   opts: pulumi.ResourceOptions) -> Dataproc:
+                   kafka_secret_version: gcp.secretmanager.SecretVersion, opts: pulumi.ResourceOptions) -> Dataproc:
     name = cfg.prefix
     buckets = {"staging": _bucket(cfg, "staging", opts), "temp": _bucket(cfg, "temp", opts, expire_days=7),
                "jobs": _bucket(cfg, "jobs", opts, versioned=True),
@@ -77,7 +80,7 @@ def build_dataproc(cfg: ProgramConfig, net: GcpNetwork, kafka_secret: gcp.secret
                                     role="roles/storage.objectAdmin", member=member, opts=opts)
     gcp.storage.BucketIAMMember(f"{name}-dataproc-jobs", bucket=buckets["jobs"].name,
                                 role="roles/storage.objectViewer", member=member, opts=opts)
-    gcp.secretmanager.SecretIamMember(f"{name}-dataproc-kafka", secret_id=kafka_secret.id,
+    secret_access = gcp.secretmanager.SecretIamMember(f"{name}-dataproc-kafka", secret_id=kafka_secret.id,
                                       role="roles/secretmanager.secretAccessor", member=member, opts=opts)
 
     files = stream_files()
@@ -112,7 +115,8 @@ def build_dataproc(cfg: ProgramConfig, net: GcpNetwork, kafka_secret: gcp.secret
             "tags": [DATAPROC_TAG],
             "shielded_instance_config": {"enable_secure_boot": True, "enable_vtpm": True,
                                          "enable_integrity_monitoring": True},
-            "metadata": {"flink-version": cfg.dataproc_flink_version},
+            # the initialisation action reads the password on each node (a name, not the value)
+            "metadata": {"flink-version": cfg.dataproc_flink_version, "kafka-password-secret": kafka_secret.id},
         },
         "initialization_actions": [{"script": pulumi.Output.concat("gs://", init.bucket, "/", init.name),
                                     "timeout_sec": 900}],
@@ -138,7 +142,8 @@ def build_dataproc(cfg: ProgramConfig, net: GcpNetwork, kafka_secret: gcp.secret
     cluster = gcp.dataproc.Cluster(
         f"{name}-flink", name=f"{name}-flink"[:51], region=cfg.gcp_region, project=cfg.gcp_project,
         graceful_decommission_timeout="120s", cluster_config=cluster_config,
-        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[net.nat])))
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
+            depends_on=[net.nat, kafka_secret_version, secret_access])))
 
     def gs(obj: gcp.storage.BucketObject) -> pulumi.Output[str]:
         return pulumi.Output.concat("gs://", obj.bucket, "/", obj.name)

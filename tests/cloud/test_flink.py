@@ -9,7 +9,7 @@ import pytest
 
 from blueprint.topology import TOPOLOGY
 from ecomctl.cloud.engine import StackOutputs, StageOutputs
-from ecomctl.cloud.flink import PYTHON_DRIVER, REQUIRED, submit_stream_job
+from ecomctl.cloud.flink import KAFKA_PASSWORD_FILE, PYTHON_DRIVER, REQUIRED, submit_stream_job
 from ecomctl.cloud.flink_entry import split
 from ecomctl.errors import CloudError
 
@@ -80,12 +80,14 @@ def test_request_shape_is_a_pyflink_job_through_the_python_driver() -> None:
     assert bucket == "ecomctl-dev-jobs" and name.endswith("/flink_entry.py") and b"def main" in content
     args = flink["args"]
     assert args[:4] == ["-py", f"gs://{bucket}/{name}", "-pyfs", GCP["flink_job_archive"]]
-    env, secret_env, rest = split(args[4:])
+    env, rest = split(args[4:])
     job = TOPOLOGY.stream_jobs[0]
     assert env["SOURCE_TOPIC"] == job.source and env["SINK_TOPIC"] == job.sink
     assert env["KAFKA_BOOTSTRAP_SERVERS"] == GCP["kafka_bootstrap"]
     assert env["KAFKA_SASL_USERNAME"] == "dataproc-flink" and env["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
-    assert secret_env == {"KAFKA_SASL_PASSWORD": "projects/shop-prod/secrets/kafka"}
+    # the password is on the nodes (the initialisation action's file), not in the submission
+    assert env["KAFKA_SASL_PASSWORD_FILE"] == KAFKA_PASSWORD_FILE and "KAFKA_SASL_PASSWORD" not in env
+    assert not any("secrets/kafka" in arg for arg in args)
     assert rest == ["--state-dir", "/tmp/ecomctl/flink"]
     assert GCP["kafka_password"] not in repr(request)
     # the dicts are valid messages of the real client library (unknown fields would raise)
@@ -111,8 +113,8 @@ def test_a_second_up_keeps_the_running_job_and_a_new_version_replaces_it() -> No
 
 
 def test_missing_outputs_are_named() -> None:
-    with pytest.raises(CloudError, match="did not export dataproc_cluster, kafka_password_secret"):
-        submit_stream_job(outputs(dataproc_cluster="", kafka_password_secret=""), client=FakeJobClient(),
+    with pytest.raises(CloudError, match="did not export dataproc_cluster, kafka_username"):
+        submit_stream_job(outputs(dataproc_cluster="", kafka_username=""), client=FakeJobClient(),
                           upload=lambda b, n, c: "gs://x")
 
 
@@ -129,3 +131,13 @@ def test_every_required_output_is_exported_by_the_gcp_program() -> None:
 
     source = inspect.getsource(gcp)
     assert all(f'"{key}"' in source for key in REQUIRED)
+
+
+def test_the_job_names_the_file_the_nodes_write() -> None:
+    from programs.gcp._dataproc import INIT_ACTION
+    from programs.gcp._dataproc import KAFKA_PASSWORD_FILE as WRITTEN
+
+    assert WRITTEN == KAFKA_PASSWORD_FILE
+    directory, name = KAFKA_PASSWORD_FILE.rsplit("/", 1)
+    script = INIT_ACTION.read_text()
+    assert f'secret_dir="${{ECOMCTL_SECRET_DIR:-{directory}}}"' in script and f'"$secret_dir/{name}"' in script

@@ -69,7 +69,10 @@ def test_the_init_action_pins_flink_and_installs_pyflink(dev: dict[str, Run], de
     (action,) = config["initializationActions"]
     init = gcp.one("gcp:storage/bucketObject:BucketObject", "dataproc-init")
     assert action["script"] == f"gs://{init.inputs['bucket']}/{init.inputs['name']}"
-    assert config["gceClusterConfig"]["metadata"] == {"flink-version": dev_cfg.dataproc_flink_version}
+    # the init action also reads the Kafka password on each node: it gets the secret's name only
+    assert config["gceClusterConfig"]["metadata"] == {"flink-version": dev_cfg.dataproc_flink_version,
+                                                      "kafka-password-secret": "ecomctl-dev-kafka-scram-id"}
+    assert gcp.exports["kafka_password_secret"] == "ecomctl-dev-kafka-scram-id"
     assert gcp.exports["flink_version"] == dev_cfg.dataproc_flink_version
 
 
