@@ -2,7 +2,8 @@
 
 Layout under ``<state_dir>/flink/``: ``checkpoints/<job-id>/chk-<n>/_metadata`` (retained on
 cancellation, the newest few per run), ``savepoints/savepoint-*/_metadata`` (taken on SIGTERM when
-possible), ``plans/`` (the compiled plan, see ``stream.job.plan_file``), ``status.json`` (see
+possible), ``plans/`` (the compiled plan, see ``stream.job.plan_file``), ``secrets/`` (the Kafka
+password file while the launcher runs, see ``stream.kafka_secret``), ``status.json`` (see
 ``stream.status``). Stdlib only.
 """
 
