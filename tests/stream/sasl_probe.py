@@ -1,17 +1,19 @@
 """Run by the Flink virtualenv's Python (``test_sasl_scram.py``): Flink's Kafka tables with the job's
 own rendered options (``stream.sql.kafka_options``), through a SCRAM listener.
 
-``flink``: reads every record of the source topic (bounded) into the sink topic through one INSERT,
-keeps that INSERT's compiled plan in ``<state>/plan.json`` and the serialized job graph of the same
-INSERT (what a JobManager receives and keeps) in ``<state>/jobgraph.bin``, then makes the job's own admin call
-(``stream.kafka_admin.reset_consumer_group``); ``admin``: only that call. Settings come from the
-environment, as the job's do. Exit 3 (and the Java exception's line) when the admin call fails.
+Reads every record of the source topic (bounded) into the sink topic through one INSERT, keeps that
+INSERT's compiled plan in ``<state>/plan.json`` and the serialized job graph of the same INSERT
+(what a JobManager receives and keeps) in ``<state>/jobgraph.bin``, then makes the job's own admin
+call (``stream.kafka_admin.reset_consumer_group``) twice: with the settings' password file, and
+with ``<wrong file>`` instead. Settings come from the environment, as the job's do. Prints one
+line per admin call: ``admin call done`` or ``admin call failed: <the Java exception's line>``.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from pyflink.common import Configuration
@@ -24,19 +26,18 @@ from stream.settings import JobSettings
 from stream.sql import kafka_options, with_clause
 
 
-def main(mode: str, state: Path) -> int:
+def main(state: Path, wrong_file: str) -> int:
     settings = JobSettings.from_env(os.environ)
-    if mode == "flink":
-        copy_through_flink(settings, state)
-    else:  # loads the connector jar, as the job's table environment does
-        StreamTableEnvironment.create(_environment())
-    try:
-        reset_consumer_group(settings)
-    except Exception as exc:  # the admin client's failure: the Java exception's line (the test reads it)
-        java = [line for line in str(exc).splitlines() if "Exception:" in line]
-        print(f"admin call failed: {(java or [str(exc)])[0].strip()}")
-        return 3
-    print("admin call done")
+    copy_through_flink(settings, state)
+    wrong = replace(settings, auth=replace(settings.auth, sasl_password_file=wrong_file))
+    for attempt in (settings, wrong):
+        try:
+            reset_consumer_group(attempt)
+        except Exception as exc:  # the admin client's failure: the Java exception's line
+            java = [line for line in str(exc).splitlines() if "Exception:" in line]
+            print(f"admin call failed: {(java or [str(exc)])[0].strip()}")
+        else:
+            print("admin call done")
     return 0
 
 
@@ -75,4 +76,4 @@ def _tables(settings: JobSettings, env: StreamExecutionEnvironment) -> StreamTab
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], Path(sys.argv[2])))
+    sys.exit(main(Path(sys.argv[1]), sys.argv[2]))
