@@ -10,7 +10,9 @@ products, then lists products (``GET /api/products?limit=20``, anonymous). The a
 products come from the scale test's own seeding (``ecomctl.scaletest.dataset``).
 
 After the load it waits (at most ``--drain-timeout`` s) until the follow-on work is done: the
-outbox holds no unsent row and every accepted order's notification is stored. Then it reports:
+outbox holds no unsent row and every order stored during the run has its notification stored (an
+order answered with an error, a gateway timeout say, may have been stored all the same: its
+follow-on work counts, and the report says how many there were). Then it reports:
 
 - **CPU per accepted order**, per component (its whole process tree, ``ecomctl.scaletest.cpu``)
   and for the whole stack, from the first arrival until the work was drained; the load generator
@@ -268,35 +270,45 @@ class Notifications:
         return sum(1 for order_id in accepted if order_id not in self.stored)
 
 
+async def stored_orders(stack: Stack, seq: int) -> dict[str, Accepted]:
+    """Every order stored after ``seq``: the accepted ones, and any answered with an error (a gateway
+    timeout, say) after the orders service had stored it: their follow-on work is the run's too."""
+    rows = await sql(stack, "SELECT id, user_id, created_at FROM orders WHERE seq > %s", (seq,))
+    return {order_id: Accepted(user_id, created.replace(tzinfo=UTC)) for order_id, user_id, created in rows}
+
+
 @dataclass
 class Drained:
     drained: bool
     seconds_after_load: float
     outbox_unsent: int
     notifications_missing: int
+    stored: dict[str, Accepted]  # the orders stored during the run
 
 
-async def drain(stack: Stack, load: Load, notes: Notifications, sent_before: float | None, timeout_s: float,
-                progress: Callable[[str], None]) -> Drained:
-    """Wait until the outbox holds no unsent row and every accepted order's notification is stored
-    (at most ``timeout_s``). The notifications service's counter is the cheap signal; the table is
-    read once it says enough were sent (or when the counter cannot tell: unknown, or reset)."""
+async def drain(stack: Stack, load: Load, order_mark: int, notes: Notifications, sent_before: float | None,
+                timeout_s: float, progress: Callable[[str], None]) -> Drained:
+    """Wait until the outbox holds no unsent row and every order stored during the run has its
+    notification stored (at most ``timeout_s``). The notifications service's counter is the cheap
+    signal; the table is read once it says enough were sent (or when it cannot tell: unknown, reset)."""
     began = time.monotonic()
     deadline = began + timeout_s
-    progress(f"waiting for the follow-on work of {len(load.accepted)} orders (at most {timeout_s:.0f} s)")
-    unsent, missing = -1, len(load.accepted)
+    progress(f"waiting for the follow-on work of {len(load.accepted)} accepted orders (at most {timeout_s:.0f} s)")
+    stored: dict[str, Accepted] = {}
     while True:
-        unsent = int((await sql(stack, "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL"))[0][0])
+        unsent, count = (await sql(stack, "SELECT (SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL),"
+                                          " (SELECT COUNT(*) FROM orders WHERE seq > %s)", (order_mark,)))[0]
+        if count != len(stored):  # an order answered with an error may still be committing
+            stored = await stored_orders(stack, order_mark)
         sent_now = await asyncio.to_thread(notifications_sent, stack)
         counter_done = (sent_before is None or sent_now is None or sent_now < sent_before
-                        or sent_now - sent_before >= len(load.accepted))
-        if unsent == 0 and counter_done:
-            missing = await notes.missing(load.accepted)
-            if missing == 0:
-                return Drained(True, round(time.monotonic() - began, 2), 0, 0)
-        if time.monotonic() >= deadline:
-            missing = await notes.missing(load.accepted)
-            return Drained(missing == 0 and unsent == 0, round(time.monotonic() - began, 2), unsent, missing)
+                        or sent_now - sent_before >= len(stored))
+        over = time.monotonic() >= deadline
+        if (unsent == 0 and counter_done) or over:
+            missing = await notes.missing(stored)
+            if (unsent == 0 and missing == 0) or over:
+                return Drained(unsent == 0 and missing == 0, round(time.monotonic() - began, 2), int(unsent),
+                               missing, stored)
         await asyncio.sleep(POLL_S)
 
 
@@ -373,7 +385,7 @@ async def measure(stack: Stack, args: argparse.Namespace, progress: Callable[[st
     load = await drive(stack.target.url, tokens, data.order_products, args.rate, args.duration,
                        args.max_in_flight, args.timeout, args.seed)
     load_s = time.monotonic() - meter.since
-    drained = await drain(stack, load, notes, sent_before, args.drain_timeout, progress)
+    drained = await drain(stack, load, order_mark, notes, sent_before, args.drain_timeout, progress)
     seconds = meter.read()
     measured_s = time.monotonic() - meter.since
     load_after = os.getloadavg()[0]
@@ -387,17 +399,20 @@ async def measure(stack: Stack, args: argparse.Namespace, progress: Callable[[st
         "arrivals": load.arrivals, "arrivals_per_s": round(load.arrivals / load.sending_s, 2),
         "orders": {"accepted": accepted, "failed": sum(load.failed.values()), "failures": dict(load.failed),
                    "accepted_per_s": round(accepted / load.sending_s, 2),
-                   "stored_in_mysql_after_seq": order_mark},
+                   "stored": len(drained.stored), "accepted_not_stored": len(set(load.accepted) - set(drained.stored)),
+                   "failed_but_stored": len(set(drained.stored) - set(load.accepted))},
         "latency_ms": {"order": percentiles(load.order_ms), "list": percentiles(load.list_ms),
                        "late_start": percentiles(load.late_ms)},
         "lists": {"ok": len(load.list_ms), "failed": sum(load.list_failed.values()),
                   "failures": dict(load.list_failed)},
         "follow_on": {"drained": drained.drained, "drain_s": drained.seconds_after_load,
                       "outbox_unsent": drained.outbox_unsent, "notifications_missing": drained.notifications_missing,
-                      "notifications_stored": len(notes.stored)},
+                      "notifications_stored": len(notes.stored),
+                      "accepted_notifications_stored": len(set(notes.stored) & set(load.accepted))},
         "cpu": {"load_s": round(load_s, 2), "measured_s": round(measured_s, 2),
                 "seconds": {k: round(v, 3) for k, v in sorted(seconds.items(), key=lambda kv: -kv[1])},
                 "per_order_ms": per_order_ms(seconds, accepted),
+                "stack_per_stored_order_ms": per_order_ms(seconds, len(drained.stored)).get(STACK),
                 "idle_cores": {k: round(v, 4) for k, v in idle.items()},
                 "above_idle_per_order_ms": per_order_ms(above_idle, accepted) if idle else {},
                 "load_generator_s": round(seconds.get(LOAD_GENERATOR, 0.0), 3)},
@@ -435,6 +450,8 @@ def table(result: dict[str, Any]) -> str:
         f"Orders: {orders['accepted']} accepted ({orders['accepted_per_s']}/s), {orders['failed']} failed"
         + (f" {orders['failures']}" if orders["failures"] else "")
         + f"; lists: {result['lists']['ok']} ok, {result['lists']['failed']} failed",
+        f"Stored in MySQL during the run: {orders['stored']} orders ({orders['failed_but_stored']} answered with an "
+        f"error but stored, {orders['accepted_not_stored']} accepted but not stored)",
         f"Follow-on work {'drained' if follow['drained'] else 'NOT drained'} {follow['drain_s']} s after the load "
         f"(outbox unsent {follow['outbox_unsent']}, notifications missing {follow['notifications_missing']})",
         "",
@@ -469,6 +486,9 @@ def table(result: dict[str, Any]) -> str:
             rest = sum(cpu_["idle_cores"].values()) if name == STACK else cpu_["idle_cores"].get(name)
             row += (f" {above[name]:.2f} | {rest:.3f} |" if name in above and rest is not None else " | |")
         lines.append(row)
+    if orders["failed_but_stored"]:
+        lines += ["", f"Per stored order (the failed-but-stored ones cost their follow-on work too): "
+                  f"{cpu_['stack_per_stored_order_ms']:.2f} ms, whole stack"]
     return "\n".join(lines)
 
 

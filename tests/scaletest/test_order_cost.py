@@ -90,6 +90,7 @@ def test_a_small_run_counts_what_the_stores_hold(platform: LocalPlatform, platfo
     assert result["arrivals"] == 25
     assert orders["accepted"] + orders["failed"] == 25
     assert orders["accepted"] == len(created) > 0  # every order it counted, and no other, is stored
+    assert orders["stored"] == len(created) and orders["accepted_not_stored"] == 0
     assert result["lists"]["ok"] + result["lists"]["failed"] == 25
 
     notified = stored_notifications(platform, created, monkeypatch)
