@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import asyncmy
+import httpx
 import pytest
 
+from ecomctl.local import prometheus
 from ecomctl.local.platform import LocalPlatform
 from services.kit.dynamo import DynamoClient, from_item, to_item
 
@@ -74,14 +78,30 @@ def stored_notifications(platform: LocalPlatform, orders: dict[str, str],
     return asyncio.run(read())
 
 
+def prometheus_caught_up(platform: LocalPlatform, timeout_s: float = 60) -> None:
+    """Wait (bounded) until the stack's Prometheus has scraped the orders service's order counter as it
+    is now: a later test that reads the counter's growth over its own run then sees none of ours."""
+    text = httpx.get(f"{platform.service_url('orders')}/metrics", timeout=10).text
+    now = sum(float(v) for v in re.findall(r"^orders_created_total(?:\{[^}]*\})? (\S+)$", text, re.MULTILINE))
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        seen = prometheus.query(platform.prometheus_url, "sum(orders_created_total)")
+        if seen and float(seen[0]["value"][1]) >= now:
+            return
+        time.sleep(1)
+
+
 def test_a_small_run_counts_what_the_stores_hold(platform: LocalPlatform, platform_environ: dict[str, str],
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     before = top_seq(platform)
-    done = subprocess.run(
-        [sys.executable, str(BENCH), "--rate", "5", "--duration", "5", "--shoppers", "5", "--idle", "0",
-         "--no-window", "--drain-timeout", "120", "--json"],
-        env=platform_environ, capture_output=True, text=True, timeout=600,
-    )
+    try:
+        done = subprocess.run(
+            [sys.executable, str(BENCH), "--rate", "5", "--duration", "5", "--shoppers", "5", "--idle", "0",
+             "--no-window", "--drain-timeout", "120", "--json"],
+            env=platform_environ, capture_output=True, text=True, timeout=600,
+        )
+    finally:
+        prometheus_caught_up(platform)
     assert done.returncode == 0, done.stderr[-3000:]
     result: dict[str, Any] = json.loads(done.stdout)
     created = orders_after(platform, before)
