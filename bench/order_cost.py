@@ -284,13 +284,16 @@ class Drained:
     outbox_unsent: int
     notifications_missing: int
     stored: dict[str, Accepted]  # the orders stored during the run
+    seconds: dict[str, float]  # CPU seconds per component from the load's start until the work was done
+    measured_s: float
 
 
 async def drain(stack: Stack, load: Load, order_mark: int, notes: Notifications, sent_before: float | None,
-                timeout_s: float, progress: Callable[[str], None]) -> Drained:
+                meter: cpu.CpuMeter, timeout_s: float, progress: Callable[[str], None]) -> Drained:
     """Wait until the outbox holds no unsent row and every order stored during the run has its
     notification stored (at most ``timeout_s``). The notifications service's counter is the cheap
-    signal; the table is read once it says enough were sent (or when it cannot tell: unknown, reset)."""
+    signal; the table is read once it says enough were sent (or when it cannot tell: unknown, reset).
+    The CPU is read before that check's own reads of the table, so they are not counted."""
     began = time.monotonic()
     deadline = began + timeout_s
     progress(f"waiting for the follow-on work of {len(load.accepted)} accepted orders (at most {timeout_s:.0f} s)")
@@ -305,10 +308,11 @@ async def drain(stack: Stack, load: Load, order_mark: int, notes: Notifications,
                         or sent_now - sent_before >= len(stored))
         over = time.monotonic() >= deadline
         if (unsent == 0 and counter_done) or over:
+            seconds, measured_s = meter.read(), time.monotonic() - meter.since
             missing = await notes.missing(stored)
             if (unsent == 0 and missing == 0) or over:
                 return Drained(unsent == 0 and missing == 0, round(time.monotonic() - began, 2), int(unsent),
-                               missing, stored)
+                               missing, stored, seconds, measured_s)
         await asyncio.sleep(POLL_S)
 
 
@@ -385,9 +389,8 @@ async def measure(stack: Stack, args: argparse.Namespace, progress: Callable[[st
     load = await drive(stack.target.url, tokens, data.order_products, args.rate, args.duration,
                        args.max_in_flight, args.timeout, args.seed)
     load_s = time.monotonic() - meter.since
-    drained = await drain(stack, load, order_mark, notes, sent_before, args.drain_timeout, progress)
-    seconds = meter.read()
-    measured_s = time.monotonic() - meter.since
+    drained = await drain(stack, load, order_mark, notes, sent_before, meter, args.drain_timeout, progress)
+    seconds, measured_s = drained.seconds, drained.measured_s
     load_after = os.getloadavg()[0]
     await notes.client.close()
     accepted = len(load.accepted)
