@@ -96,7 +96,7 @@ def test_a_small_run_counts_what_the_stores_hold(platform: LocalPlatform, platfo
     before = top_seq(platform)
     try:
         done = subprocess.run(
-            [sys.executable, str(BENCH), "--rate", "5", "--duration", "5", "--shoppers", "5", "--idle", "0",
+            [sys.executable, str(BENCH), "--rate", "10", "--duration", "5", "--shoppers", "5", "--idle", "0",
              "--no-window", "--drain-timeout", "120", "--json"],
             env=platform_environ, capture_output=True, text=True, timeout=600,
         )
@@ -107,11 +107,11 @@ def test_a_small_run_counts_what_the_stores_hold(platform: LocalPlatform, platfo
     created = orders_after(platform, before)
 
     orders = result["orders"]
-    assert result["arrivals"] == 25
-    assert orders["accepted"] + orders["failed"] == 25
+    assert result["arrivals"] == 50
+    assert orders["accepted"] + orders["failed"] == 50
     assert orders["accepted"] == len(created) > 0  # every order it counted, and no other, is stored
     assert orders["stored"] == len(created) and orders["accepted_not_stored"] == 0
-    assert result["lists"]["ok"] + result["lists"]["failed"] == 25
+    assert result["lists"]["ok"] + result["lists"]["failed"] == 50
 
     notified = stored_notifications(platform, created, monkeypatch)
     follow = result["follow_on"]
