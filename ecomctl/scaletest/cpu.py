@@ -9,6 +9,7 @@ among it). Linux only: elsewhere :func:`available` is False and nothing is sampl
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,6 +20,15 @@ OTHER = "everything else"
 
 def available() -> bool:
     return Path("/proc/stat").exists()
+
+
+def model() -> str:
+    """The processor's model name (``/proc/cpuinfo``), or ``unknown``."""
+    try:
+        found = re.search(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.MULTILINE)
+    except OSError:
+        return "unknown"
+    return found.group(1).strip() if found else "unknown"
 
 
 def process_table() -> dict[int, tuple[int, int]]:

@@ -170,8 +170,9 @@ th {{ background: #f3f4f6; text-align: left; }} svg.chart {{ width: 100%; height
 ({html.escape(data['target']['url'])}), started {html.escape(data['started_at'])}, ran {data['duration_s']:.0f} s
 {'(interrupted)' if data['interrupted'] else ''}. Orders accepted: {data['orders']['accepted']}
 ({data['orders']['per_s']}/s), cancelled: {data['orders']['cancelled']}. Load generator:
-{data['load_generator']['cores']} cores. Machine: {machine['cores']} cores, {machine['memory_gib']} GiB,
-{html.escape(machine['system'])}, Python {html.escape(machine['python'])}.</p>
+{data['load_generator']['cores']} cores. Machine: {machine['cores']} cores
+({html.escape(machine.get('model', 'unknown'))}), {machine['memory_gib']} GiB, {html.escape(machine['system'])},
+Python {html.escape(machine['python'])}.</p>
 {knee_html}
 <h2>Verdict</h2>{checks}{stages}
 <h2>Endpoint groups</h2>{groups}

@@ -133,8 +133,8 @@ def machine() -> dict[str, Any]:
     memory = 0
     with suppress(ValueError, OSError, AttributeError):
         memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    return {"cores": os.cpu_count(), "memory_gib": round(memory / 2**30, 1), "system": platform.platform(),
-            "python": platform.python_version()}
+    return {"cores": os.cpu_count(), "model": cpu.model(), "memory_gib": round(memory / 2**30, 1),
+            "system": platform.platform(), "python": platform.python_version()}
 
 
 def stored_orders(url: str, admin: tuple[str, str], since: str) -> set[str]:
