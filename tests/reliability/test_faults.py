@@ -296,6 +296,7 @@ class AnalyticsDisagree(AssertionError):
 
 def _check(agree: bool, what: str) -> None:
     if not agree:
+        print(f"analytics disagree: {what}")  # shown with -s, also when the test is an expected failure
         raise AnalyticsDisagree(what)
 
 
