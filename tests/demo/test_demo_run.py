@@ -21,8 +21,8 @@ pytestmark = [pytest.mark.platform, pytest.mark.slow]
 
 
 def wait_past_heartbeat_grace(platform: LocalPlatform) -> None:
-    """Until the stream job has run its heartbeat grace: for that long after a start only Kafka
-    drives its watermark, and a window closes only on a later order (a fresh stack's first minutes)."""
+    """Until the stream job has run its heartbeat grace: for that long after a start no window closes
+    (the heartbeat's epoch watermark holds them all; a fresh stack's first minutes)."""
     job = next(c for c in platform.status().components if c.name == "orders-analytics")
     time.sleep(max(0.0, HEARTBEAT_GRACE_S + 5 - job.uptime_s))
 

@@ -19,14 +19,18 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import httpx
 import psutil
 import pytest
 
+from blueprint.topology import TOPOLOGY
 from ecomctl.local import chaos
 from ecomctl.local.platform import LocalPlatform
+from stream.job import HEARTBEAT_GRACE_S
 from tests.conftest import TEST_OFFSET, stack_environ
 from tests.services.conftest import Account, loopback_addresses, stock_of
 
@@ -185,23 +189,188 @@ def _eventually(check: Callable[[], bool], timeout_s: float, every_s: float = 1.
     return time.monotonic() - started
 
 
-def test_orders_are_accepted_while_kafka_is_down_and_each_event_arrives_once(
+WINDOW_S = TOPOLOGY.stream_jobs[0].window_seconds
+STREAM_JOB = TOPOLOGY.stream_jobs[0].name
+
+
+@dataclass(frozen=True)
+class Figures:
+    """One window's figures as the analytics API serves them (``/api/analytics/windows``)."""
+
+    orders: int
+    units: int
+    revenue: Decimal
+    unique_users: int
+    cancelled_orders: int
+
+
+def _window_start(moment: datetime) -> datetime:
+    """The start of the window holding ``moment`` (naive moments are UTC, as MySQL stores them)."""
+    seconds = moment.replace(tzinfo=UTC).timestamp()
+    return datetime.fromtimestamp(seconds - seconds % WINDOW_S, UTC)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _mysql_windows(platform: LocalPlatform, first: datetime, last: datetime) -> dict[str, Figures]:
+    """What every window from ``first`` to ``last`` (window starts) should show, from MySQL's orders:
+    an order counts in the window of its creation; a cancellation subtracts its units and total in the
+    window of its cancellation (the job's rules, docs/stream.md)."""
+    from services.kit import mysql
+    from services.orders.settings import Settings
+
+    settings = Settings.from_env(platform.service_env("orders"))
+    since, until = first.replace(tzinfo=None), (last + timedelta(seconds=WINDOW_S)).replace(tzinfo=None)
+
+    async def query() -> list[tuple[Any, ...]]:
+        pool = await mysql.create_pool(settings.mysql)
+        try:
+            rows = await mysql.fetch_all(
+                pool, "SELECT o.user_id, o.status, o.total, o.created_at, o.updated_at, SUM(i.quantity)"
+                " FROM orders o JOIN order_items i ON i.order_id = o.id"
+                " WHERE (o.created_at >= %s AND o.created_at < %s)"
+                " OR (o.status = 'cancelled' AND o.updated_at >= %s AND o.updated_at < %s)"
+                " GROUP BY o.id, o.user_id, o.status, o.total, o.created_at, o.updated_at",
+                (since, until, since, until))
+        finally:
+            await mysql.close_pool(pool)
+        return [tuple(r) for r in rows]
+
+    sums: dict[str, dict[str, Any]] = {}
+
+    def bucket(moment: datetime) -> dict[str, Any] | None:
+        if not since <= moment < until:
+            return None
+        return sums.setdefault(_stamp(_window_start(moment)), {"orders": 0, "units": 0, "revenue": Decimal(0),
+                                                              "users": set(), "cancelled": 0})
+
+    for user_id, status, total, created_at, updated_at, units in asyncio.run(query()):
+        if (made := bucket(created_at)) is not None:
+            made["orders"] += 1
+            made["units"] += int(units)
+            made["revenue"] += Decimal(total)
+            made["users"].add(user_id)
+        if status == "cancelled" and (undone := bucket(updated_at)) is not None:
+            undone["cancelled"] += 1
+            undone["units"] -= int(units)
+            undone["revenue"] -= Decimal(total)
+    return {start: Figures(s["orders"], s["units"], s["revenue"], len(s["users"]), s["cancelled"])
+            for start, s in sums.items()}
+
+
+def _served_windows(platform: LocalPlatform, limit: int = 20) -> list[dict[str, Any]]:
+    page = httpx.get(f"{platform.gateway_url}/api/analytics/windows", params={"limit": limit}, timeout=10)
+    assert page.status_code == 200, page.text
+    items: list[dict[str, Any]] = page.json()["items"]
+    return items
+
+
+def _figures(window: dict[str, Any]) -> Figures:
+    return Figures(window["orders"], window["units"], Decimal(window["revenue"]), window["unique_users"],
+                   window["cancelled_orders"])
+
+
+def _created_at(platform: LocalPlatform, user_id: str) -> list[datetime]:
+    """When each of the user's orders was created (UTC), from MySQL."""
+    from services.kit import mysql
+    from services.orders.settings import Settings
+
+    settings = Settings.from_env(platform.service_env("orders"))
+
+    async def query() -> list[datetime]:
+        pool = await mysql.create_pool(settings.mysql)
+        try:
+            rows = await mysql.fetch_all(pool, "SELECT created_at FROM orders WHERE user_id = %s", (user_id,))
+        finally:
+            await mysql.close_pool(pool)
+        return [r[0].replace(tzinfo=UTC) for r in rows]
+
+    return asyncio.run(query())
+
+
+class AnalyticsDisagree(AssertionError):
+    """The analytics API disagrees with MySQL (or serves a window late or twice)."""
+
+
+def _check(agree: bool, what: str) -> None:
+    if not agree:
+        print(f"analytics disagree: {what}")  # shown with -s, also when the test is an expected failure
+        raise AnalyticsDisagree(what)
+
+
+def _analytics_agree_with_mysql(platform: LocalPlatform, admin: Account, user: Account, product: dict[str, Any],
+                                orders: int, other_orders: Callable[[httpx.Client], httpx.Response]) -> None:
+    """Waits (bounded) until every window holding the user's orders is served, then compares the served
+    windows, and the product's and the user's figures over them, with MySQL; raises ``AnalyticsDisagree``.
+
+    While it waits, ``other_orders`` (another user, another product) go on at 1/s: an event past the last window's end
+    + the watermark delay closes it (after a start the job's heartbeat holds every window for its
+    start-up grace, docs/stream.md)."""
+    created = _created_at(platform, user.id)
+    first, last = _window_start(min(created)), _window_start(max(created))
+    wanted = {_stamp(first + timedelta(seconds=WINDOW_S * i))
+              for i in range(int((last - first).total_seconds()) // WINDOW_S + 1)}
+    ticker = Load(platform.gateway_url, other_orders, rate=1)
+    started = time.monotonic()
+    with ticker.running():
+        while not wanted <= {w["window_start"] for w in _served_windows(platform)}:
+            _check(time.monotonic() - started < HEARTBEAT_GRACE_S + 2 * WINDOW_S,
+                   f"windows {sorted(wanted)} not all served within {HEARTBEAT_GRACE_S + 2 * WINDOW_S} s")
+            time.sleep(1)
+    served = time.monotonic() - started
+    time.sleep(3)  # a window emitted again (after the restart) would land now
+    windows = _served_windows(platform)
+    starts = [w["window_start"] for w in windows]
+    expected = _mysql_windows(platform, first, last)
+    shown = {w["window_start"]: _figures(w) for w in windows if w["window_start"] in wanted}
+    none = Figures(0, 0, Decimal(0), 0, 0)
+    span = {"limit": 100, "windows": len({s for s in starts if s >= _stamp(first)})}
+    products = httpx.get(f"{platform.gateway_url}/api/analytics/top-products", params=span, timeout=10).json()
+    users = httpx.get(f"{platform.gateway_url}/api/analytics/flink/top-users", params=span, headers=admin.headers,
+                      timeout=10).json()
+    units = {p["product_id"]: (p["units"], Decimal(p["revenue"])) for p in products["items"]}
+    buyers = {u["user_id"]: (u["orders"], Decimal(u["revenue"])) for u in users["items"]}
+    revenue = Decimal(product["price"]) * orders  # one unit per order
+    print(f"{len(wanted)} windows compared with MySQL, the last served {served:.1f} s after the load; "
+          f"windows served twice {len(starts) - len(set(starts))}")
+    _check(len(starts) == len(set(starts)), f"a window served twice: {starts}")
+    for start in sorted(wanted):
+        _check(shown[start] == expected.get(start, none),
+               f"window {start}: served {shown[start]}, MySQL {expected.get(start, none)}")
+    _check(units.get(product["product_id"]) == (orders, revenue),
+           f"product: served {units.get(product['product_id'])}, MySQL {(orders, revenue)}")
+    _check(buyers.get(user.id) == (orders, revenue), f"user: served {buyers.get(user.id)}, MySQL {(orders, revenue)}")
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.xfail(raises=AnalyticsDisagree, strict=False,
+                   reason="a Kafka outage across a window's end loses the outage's events of that window from "
+                          "the analytics (the heartbeat closes it while Kafka is down; docs/reliability.md)")
+def test_kafka_down_then_the_stream_job_killed_every_order_arrives_once_downstream(
     platform: LocalPlatform, new_user: Callable[[], Account], new_product: Callable[..., dict[str, Any]],
-    aws_environ: Callable[[str], dict[str, str]],
+    admin: Account, aws_environ: Callable[[str], dict[str, str]],
 ) -> None:
-    """Kafka stopped for 30 s under ~3 orders/s: every order is accepted (201: the order and its outbox
-    event commit in MySQL alone), and once Kafka is back each accepted order has exactly one "created"
-    notification (none lost, none doubled). Analytics is left out: the Flink job's windows close a
-    minute later, too slow for a test bounded well under 2 min."""
+    """Kafka stopped for 30 s under ~3 orders/s, then, with Kafka back and the load going on, the Flink
+    job SIGKILLed once (supervised, it restarts from its last checkpoint). Every order is accepted
+    (201: the order and its outbox event commit in MySQL alone), and each accepted order has exactly
+    one "created" notification (none lost, none doubled). Then the analytics API must agree with
+    MySQL: every window holding the test's orders served once, with MySQL's orders, units, revenue,
+    users and cancellations, and the test's product and user with MySQL's units, orders and revenue
+    over them. That part fails with ``AnalyticsDisagree`` (an expected failure) when the outage spans
+    a window's end."""
     aws_environ("notifications")
     user = new_user()
-    product_id = new_product(stock=1000)["product_id"]
-    load = Load(platform.gateway_url, order_request(product_id, user), rate=3)
+    product = new_product(stock=1000, price="7.25")
+    load = Load(platform.gateway_url, order_request(product["product_id"], user), rate=3)
     with load.running():
         time.sleep(2)
         outage_start = time.monotonic()
         outcome = inject(platform, "stop", "kafka", for_s=30)
         outage_end = outage_start + outcome.fault_s
+        time.sleep(2)
+        killed = inject(platform, "kill", STREAM_JOB)
         time.sleep(2)
     during = load.between(outage_start, outage_end)
     assert len(during) >= 45
@@ -219,8 +388,10 @@ def test_orders_are_accepted_while_kafka_is_down_and_each_event_arrives_once(
     print(f"\nkafka outage {outcome.fault_s:.1f} s: {len(during)} orders accepted during it, "
           f"{len(accepted)} in all; events lost {len(accepted - set(notified))}, duplicates {duplicates}; "
           f"kafka healthy {outcome.recovery_s:.1f} s after its start, every notification stored "
-          f"{drained:.1f} s later")
+          f"{drained:.1f} s later; stream job healthy {killed.recovery_s:.1f} s after its kill")
     assert sorted(notified) == sorted(accepted)  # each once: none lost, none doubled
+    other_orders = order_request(new_product(stock=1000)["product_id"], new_user())
+    _analytics_agree_with_mysql(platform, admin, user, product, len(accepted), other_orders)
 
 
 @pytest.mark.parametrize("action", ["stop", "pause"])
