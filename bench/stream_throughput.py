@@ -4,14 +4,14 @@ Runs the real job (``stream.setup.job_command``, as the runtime starts it) on pr
 running Kafka:
 
 1. preloads ``--events`` order events spread evenly over ``--windows`` one-minute event-time
-   windows (1-3 lines each, 10k users, 500 products) into a 3-partition source topic;
+   windows (1-3 lines each, 10k users, 500 products) into a 3-partition source topic, then a clock
+   tick past the last window on every partition (what the outbox relay sends, docs/stream.md);
 2. starts the job and records when each window's result appears on the sink topic; the steady-state
    rate is the events of the windows after the initial burst up to the next-to-last result, divided
-   by the time between those results (``steady_rate``: start-up, the windows held back by the
-   heartbeat grace and the idle tail excluded);
-3. then, with the job caught up and idle, sends single orders stamped "now" and measures how long
-   after ``window_end + watermark delay`` their window appears (the quiet-shop case: no later
-   event pushes the watermark; the heartbeat has to).
+   by the time between those results (``steady_rate``: start-up and the last window excluded);
+3. then, with the job caught up and idle, sends single orders stamped "now" while ticking the clock
+   once a second as the relay does, and measures how long after ``window_end + watermark delay``
+   their window appears (the quiet-shop case: no later order pushes the watermark, the ticks do).
 
 Usage: ``.venv/bin/python bench/stream_throughput.py --bootstrap 127.0.0.1:19092 [--parallelism 2]``
 Prints one JSON object.
@@ -44,13 +44,6 @@ from stream.setup import ensure_environment, is_healthy, job_command  # noqa: E4
 WINDOW_S = 60
 DELAY_S = 5
 IDLE_S = 10
-# The job holds every window open until its heartbeat grace has passed (stream/job.py, 180 s by
-# default): with the production grace the whole preloaded backlog sits in state and comes out in one
-# burst, which measures the grace, not the pipeline. On an idle machine the job reads 1.2 M events
-# within 30 s, so the bench uses 15 s: the Kafka reader's first fetch comes within the idle timeout
-# of its start, so the heartbeat cannot overtake the backlog; `orders_counted` proves nothing was
-# dropped as late.
-GRACE_S = 15
 BURST_S = 1.0
 
 
@@ -94,9 +87,23 @@ async def preload(bootstrap: str, topic: str, events: int, windows: int, base: d
                 await asyncio.gather(*pending)
                 pending.clear()
         await asyncio.gather(*pending)
+        await tick(producer, topic, base + timedelta(milliseconds=span_ms, seconds=DELAY_S + 1))
     finally:
         await producer.stop()
     return time.perf_counter() - started
+
+
+async def tick(producer: AIOKafkaProducer, topic: str, at: datetime) -> None:
+    """A clock tick (``services.kit.events.CLOCK``) at ``at`` on every partition, as the outbox relay sends."""
+    value = json.dumps({"type": "clock", "occurred_at": fmt(at)}).encode()
+    for partition in sorted(await producer.partitions_for(topic)):
+        await producer.send_and_wait(topic, value, partition=partition)
+
+
+async def tick_every_second(producer: AIOKafkaProducer, topic: str) -> None:
+    while True:
+        await tick(producer, topic, datetime.now(UTC))
+        await asyncio.sleep(1.0)
 
 
 async def watch_windows(bootstrap: str, sink: str, expect: int, timeout_s: float,
@@ -127,6 +134,7 @@ async def quiet_latency(bootstrap: str, source: str, sink: str, samples: int) ->
     consumer = AIOKafkaConsumer(sink, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="latest")
     await producer.start()
     await consumer.start()
+    clock = asyncio.create_task(tick_every_second(producer, source))
     try:
         for _ in range(samples):
             now = datetime.now(UTC)
@@ -146,6 +154,7 @@ async def quiet_latency(bootstrap: str, source: str, sink: str, samples: int) ->
                     out.append((datetime.now(UTC) - (end + timedelta(seconds=DELAY_S))).total_seconds())
                     break
     finally:
+        clock.cancel()
         await producer.stop()
         await consumer.stop()
     return out
@@ -155,10 +164,10 @@ def steady_rate(times: list[float], events_per_window: float) -> tuple[float, in
     """Events/s between the end of the initial burst and the next-to-last window; and how many
     windows that covers.
 
-    ``times`` are the windows' result times in window order. The last window closes only once the
-    source has been idle (the tail), so it is left out. The windows read before the heartbeat grace
-    ended come out together within ``BURST_S`` of the first: they measure the grace, not the
-    pipeline, so the interval starts at the last of them.
+    ``times`` are the windows' result times in window order. The last window is left out (it closes
+    with the preload's closing tick, not with the next window's events). Windows that come out
+    together within ``BURST_S`` of the first measure the start-up, not the pipeline, so the interval
+    starts at the last of them.
     """
     usable = times[:-1]
     start = max(i for i, t in enumerate(usable) if t - usable[0] < BURST_S)
@@ -216,8 +225,6 @@ def main() -> int:
     parser.add_argument("--windows", type=int, default=8)
     parser.add_argument("--parallelism", type=int, default=1)
     parser.add_argument("--latency-samples", type=int, default=2)
-    parser.add_argument("--heartbeat-grace-s", type=int, default=GRACE_S,
-                        help="the job's heartbeat grace (stream/job.py); no window closes before it ends")
     parser.add_argument("--jfr", type=Path, help="record the job JVM with JDK Flight Recorder into this file")
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "ecomctl")
     args = parser.parse_args()
@@ -238,7 +245,7 @@ def main() -> int:
            "PARALLELISM": str(args.parallelism), "CHECKPOINT_INTERVAL_S": "10"}
     started = time.monotonic()
     log = (state / "job.log").open("wb")
-    command = [*job_command(runtime, state), "--heartbeat-grace-s", str(args.heartbeat_grace_s)]
+    command = job_command(runtime, state)
     proc = subprocess.Popen(command, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     peak_rss = 0.0

@@ -52,9 +52,6 @@ SAVEPOINT_TIMEOUT_S = 30.0
 SOURCE_WAIT_S = 300.0
 # Configuration that differs between starts of the same job and does not shape its plan.
 START_ONLY_KEYS = frozenset({"execution.savepoint.path"})
-# Covers SQL planning, submission and the Kafka reader's first fetch: about 15 s on an idle machine,
-# up to 100 s measured on a heavily loaded one; meanwhile quiet windows wait for it (once per start).
-HEARTBEAT_GRACE_S = 180
 _stop = {"requested": False}
 
 
@@ -66,8 +63,6 @@ def _on_signal(signum: int, _frame: FrameType | None) -> None:
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="stream/job.py", description=__doc__.splitlines()[0])
     parser.add_argument("--state-dir", type=Path, required=True, help="checkpoints, savepoints, status")
-    parser.add_argument("--heartbeat-grace-s", type=int, default=HEARTBEAT_GRACE_S,
-                        help="seconds after start before the wall-clock heartbeat may close windows")
     parser.add_argument("--jar", action="append", default=[], type=Path,
                         help="connector jar to add (when not submitted with flink run --jarfile)")
     return parser.parse_args(argv)
@@ -96,12 +91,10 @@ def main(argv: list[str] | None = None) -> int:
              settings.watermark_delay_s, restore or "nothing (first start)")
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
-    not_before_ms = int((time.time() + args.heartbeat_grace_s) * 1000)
-    return _run(settings, layout, config, restore, not_before_ms)
+    return _run(settings, layout, config, restore)
 
 
-def _run(settings: JobSettings, layout: StateLayout, config: dict[str, str], restore: Path | None,
-         not_before_ms: int) -> int:
+def _run(settings: JobSettings, layout: StateLayout, config: dict[str, str], restore: Path | None) -> int:
     from pyflink.common import Configuration
     from pyflink.datastream import StreamExecutionEnvironment
     from pyflink.table import StreamTableEnvironment
@@ -116,7 +109,7 @@ def _run(settings: JobSettings, layout: StateLayout, config: dict[str, str], res
     t_env = StreamTableEnvironment.create(env)
     for key, value in config.items():
         t_env.get_config().set(key, value)
-    for statement in table_statements(settings, not_before_ms):
+    for statement in table_statements(settings):
         t_env.execute_sql(statement)
     plan = plan_file(layout.plans, _flink_version(), settings, config)
     if plan.is_file():
@@ -161,12 +154,11 @@ def _flink_version() -> str:
 def plan_file(directory: Path, flink_version: str, settings: JobSettings, config: dict[str, str]) -> Path:
     """Where the job's compiled plan is kept: named by a digest of everything that shapes it.
 
-    The Flink version, the statements (tables with the heartbeat's deadline fixed, views, INSERTs)
-    and the configuration except the restore point. The tables are temporary: a compiled plan keeps
-    their names only and reads their options (brokers, credentials, the heartbeat's deadline) at
-    each start. A changed job names a new file, and is compiled again.
+    The Flink version, the statements (tables, views, INSERTs) and the configuration except the
+    restore point. The tables are temporary: a compiled plan keeps their names only and reads their
+    options (brokers, credentials) at each start. A changed job names a new file, and is compiled again.
     """
-    tables = table_statements(settings, heartbeat_not_before_ms=0)
+    tables = table_statements(settings)
     statements = [*tables, *(f"{view.name} AS {view.query}" for view in views(settings)),
                   *insert_statements(settings)]
     planned = {k: v for k, v in sorted(config.items()) if k not in START_ONLY_KEYS}

@@ -7,19 +7,18 @@ and 2.x: window TVFs, window de-duplication, cascading window aggregation, ``TRY
    JSON format as ISO-8601 UTC (``...Z``, optional fraction); watermark = ``occurred_at -
    WATERMARK_DELAY_S``. Parse failures are skipped, never fatal. ``order_events``: the events that
    pass the event-level checks (the lines are checked in step 4).
-2. ``heartbeat``: a ``datagen`` source ticking once a second whose event time is the wall clock.
-   ``windowed_events`` = order events ``UNION ALL`` heartbeats, each assigned to its tumbling
-   window. While the Kafka source has data, the union's watermark is the minimum of both (Kafka's);
-   when every partition has been idle for ``IDLE_TIMEOUT_S`` (``table.exec.source.idle-timeout``),
-   only the heartbeat drives it, so the last window of a quiet shop still closes
-   ``WATERMARK_DELAY_S`` after its end. For a grace period after the start
-   (``--heartbeat-grace-s``) the heartbeat stays at the epoch, so a backlog read at start-up is
-   never overtaken by the wall clock.
+2. ``windowed_events``: each order event assigned to its tumbling window. The watermark moves
+   only with what Kafka carries: besides the events, the outbox relay's clock ticks
+   (``services.kit.events.CLOCK``, on every partition about once a second: the time of the oldest
+   event it has not yet published). They fail the event checks and end in step 1, after moving the
+   watermark. So a quiet shop's last window closes within ``WATERMARK_DELAY_S`` and a second of its
+   end, and while the relay cannot publish (Kafka or the orders service down) no window closes: a
+   backlog published afterwards is never late. No wall clock moves the watermark, so a restarted job
+   has no start-up grace either.
 3. ``unique_events`` (stage 1, keyed by event): window de-duplication, the first copy of each
    ``event_id`` per window. Redelivered copies (the outbox relay is at-least-once) are identical, so
    that copy is the event.
-4. ``unique_lines``: the valid lines of those events (``CROSS JOIN UNNEST(items)``, done once);
-   heartbeats have no items and end here (their watermark goes on).
+4. ``unique_lines``: the valid lines of those events (``CROSS JOIN UNNEST(items)``, done once).
 5. Cascading window aggregations on ``window_time``: per product (from the lines); per event
    (``event_facts``: an event counts when it has a valid line); per user (``user_facts``, from the
    events, a NULL user included); per window (from the users: sums, and unique users = users with
@@ -38,7 +37,6 @@ from stream.settings import JobSettings
 
 CREATED = "order.created"
 CANCELLED = "order.cancelled"
-HEARTBEAT = "heartbeat"
 # the shaded Kafka client inside flink-sql-connector-kafka
 _SHADED_KAFKA = "org.apache.flink.kafka.shaded.org.apache.kafka"
 _LOGIN_MODULES = {
@@ -138,50 +136,15 @@ WHERE occurred_at IS NOT NULL
   AND TRY_CAST(total AS DECIMAL(18, 2)) IS NOT NULL""")
 
 
-def heartbeat_ddl(settings: JobSettings, not_before_ms: int) -> str:
-    """Wall-clock event time, except before ``not_before_ms`` (epoch ms, a grace period after start).
-
-    Until the Kafka reader has its partitions and has read something, Flink may call it idle (after
-    ``IDLE_TIMEOUT_S``): a wall-clock heartbeat would then move the watermark past a whole backlog
-    (a restart after downtime, a replay) and drop it as late. Before ``not_before_ms`` the
-    heartbeat's time is the epoch, so Kafka alone drives the watermark.
-
-    ``not_before_ms`` is a column whose value comes from the table's options (``datagen`` draws it
-    from ``[not_before_ms, not_before_ms + 1]``), not a literal of the query: the job's compiled plan
-    (``stream.plan``) keeps only the identifier of a temporary table and reads its options at each
-    start, so one plan serves every start.
-    """
-    options = {
-        "connector": "datagen",
-        "rows-per-second": "1",
-        "fields.not_before_ms.kind": "random",
-        "fields.not_before_ms.min": str(not_before_ms),
-        "fields.not_before_ms.max": str(not_before_ms + 1),
-    }
-    return f"""CREATE TEMPORARY TABLE heartbeat (
-  not_before_ms BIGINT,
-  ts AS CASE WHEN CURRENT_TIMESTAMP < TO_TIMESTAMP_LTZ(not_before_ms, 3)
-    THEN TO_TIMESTAMP_LTZ(0, 3) ELSE CAST(CURRENT_TIMESTAMP AS TIMESTAMP_LTZ(3)) END,
-  WATERMARK FOR ts AS ts - INTERVAL '{settings.watermark_delay_s}' SECOND
-) {with_clause(options)}"""
-
-
 def _tumble(table: str, settings: JobSettings) -> str:
     return f"TABLE(TUMBLE(TABLE {table}, DESCRIPTOR(ts), INTERVAL '{settings.window_seconds}' SECOND))"
 
 
 def windowed_events_view(settings: JobSettings) -> View:
-    """Order events ``UNION ALL`` heartbeats, each assigned to its window (no event id, no items for a
-    heartbeat: they vanish at the unnest). Windowing each input before the union keeps the union in
-    front of the exchange, where it costs nothing (a windowing step after it would be a task of its
-    own, one more hop for every event)."""
+    """The order events, each assigned to its window."""
     return View("windowed_events", f"""SELECT
   window_start, window_end, window_time, event_id, event_type, user_id, total, items, ts
-FROM {_tumble("order_events", settings)}
-UNION ALL
-SELECT window_start, window_end, window_time, CAST(NULL AS STRING), {quote(HEARTBEAT)}, CAST(NULL AS STRING),
-  CAST(NULL AS DECIMAL(18, 2)), CAST(NULL AS {ITEMS_TYPE}), ts
-FROM {_tumble("heartbeat", settings)}""")
+FROM {_tumble("order_events", settings)}""")
 
 
 def unique_events_view() -> View:
@@ -196,7 +159,7 @@ WHERE copy_rank = 1""")
 
 
 def unique_lines_view() -> View:
-    """The valid lines of the de-duplicated events (heartbeats have no lines)."""
+    """The valid lines of the de-duplicated events."""
     return View("unique_lines", """SELECT
   u.ts, u.event_id, u.event_type, u.user_id, u.total,
   i.product_id,
@@ -310,11 +273,10 @@ FROM (
 )"""
 
 
-def table_statements(settings: JobSettings, heartbeat_not_before_ms: int) -> list[str]:
-    """The source, heartbeat and sink tables (each one ``execute_sql``)."""
+def table_statements(settings: JobSettings) -> list[str]:
+    """The source and sink tables (each one ``execute_sql``)."""
     return [
         source_ddl(settings),
-        heartbeat_ddl(settings, heartbeat_not_before_ms),
         sink_ddl(settings, "window_results", WINDOW_COLUMNS),
         sink_ddl(settings, "product_results", PRODUCT_COLUMNS),
         sink_ddl(settings, "user_results", USER_COLUMNS),

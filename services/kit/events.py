@@ -10,6 +10,11 @@ import msgspec
 
 ORDER_CREATED = "order.created"
 ORDER_CANCELLED = "order.cancelled"
+CLOCK = "clock"
+"""A clock tick of the outbox relay: every order event not yet published occurred at or after its
+``occurred_at``. Sent to every partition of the topic about once a second, it is what moves the
+stream job's event-time watermark forward (no wall clock does): while the relay cannot publish
+(Kafka down) no tick goes out either, so a window never closes ahead of its events."""
 CENT = Decimal("0.01")
 
 
@@ -28,6 +33,15 @@ class OrderEvent(msgspec.Struct, frozen=True):
     items: list[EventItem]
     total: str
     currency: str
+
+
+class ClockTick(msgspec.Struct, frozen=True):
+    type: Literal["clock"]
+    occurred_at: str
+
+
+class _Kind(msgspec.Struct):
+    type: str = ""
 
 
 def money(value: Decimal | str) -> str:
@@ -51,3 +65,15 @@ def encode(event: OrderEvent) -> bytes:
 def decode(raw: bytes) -> OrderEvent:
     """Tolerant of extra fields; ``msgspec.ValidationError``/``DecodeError`` for a malformed message."""
     return msgspec.json.decode(raw, type=OrderEvent)
+
+
+def encode_clock(moment: datetime) -> bytes:
+    return msgspec.json.encode(ClockTick("clock", rfc3339(moment)))
+
+
+def is_clock(raw: bytes) -> bool:
+    """True for a clock tick (consumers of order events skip it); False for anything else."""
+    try:
+        return msgspec.json.decode(raw, type=_Kind).type == CLOCK
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return False

@@ -64,7 +64,7 @@ class NotificationService:
         self.delay = delay  # prometheus Histogram: event occurred -> notification stored, or None
 
     async def handle(self, record: ConsumerRecord[bytes, bytes]) -> None:
-        if record.value is None:
+        if record.value is None or events.is_clock(record.value):
             return
         try:
             event = events.decode(record.value)

@@ -61,7 +61,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
     async def database_and_relay(_: Litestar) -> AsyncIterator[None]:
         pool = await mysql.create_pool(settings.mysql)
         relay = OutboxRelay(pool, settings.kafka, settings.relay_poll_s, settings.relay_batch, published,
-                            backlog=backlog, age=age)
+                            backlog=backlog, age=age, clock_topic=settings.topic_orders_events)
         reconciler: StockReconciler | None = None
         try:
             await migrate(settings.mysql)

@@ -4,6 +4,12 @@ Runs as a background task of the orders process; woken right after an order comm
 otherwise. Rows are claimed with ``FOR UPDATE SKIP LOCKED`` so several replicas share the work;
 a row is marked sent only after Kafka acknowledged it (acks=all), so a crash in between publishes
 it again (consumers are idempotent by ``event_id``).
+
+About once a second (``TICK_S``) it also sends a clock tick (``services.kit.events.CLOCK``) to every
+partition of the events topic: the time of the oldest event still waiting in the outbox, or the
+database's clock when none waits. The tick is what moves the stream job's event-time watermark,
+so a window closes only once every event of it was published: when Kafka is down no tick goes out,
+and after it, the backlog is published before a tick passes it.
 """
 
 from __future__ import annotations
@@ -11,23 +17,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from datetime import UTC
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from asyncmy.pool import Pool
 
-from services.kit import kafka, mysql
+from services.kit import events, kafka, mysql
 from services.kit.kafka import KafkaSettings
 from services.kit.mysql import READ_COMMITTED
 
 log = logging.getLogger("services.orders.relay")
 COALESCE_S = 0.005
+TICK_S = 1.0
 
 
 class OutboxRelay:
     def __init__(self, pool: Pool, settings: KafkaSettings, poll_s: float, batch: int,
-                 published: Any = None, backlog: Any = None, age: Any = None) -> None:
+                 published: Any = None, backlog: Any = None, age: Any = None,
+                 clock_topic: str | None = None) -> None:
         self.pool = pool
+        self.clock_topic = clock_topic  # where clock ticks go (None: no ticks)
+        self._next_tick = 0.0
         self.settings = settings
         self.poll_s = poll_s
         self.batch = batch
@@ -73,6 +85,9 @@ class OutboxRelay:
                 sent = await self.publish_batch()
                 if sent < self.batch:  # drained: nothing older than this batch is waiting
                     self._measured(0, 0.0)
+                if self.clock_topic is not None and time.monotonic() >= self._next_tick:
+                    self._next_tick = time.monotonic() + TICK_S
+                    await self.tick(self.clock_topic)
             except Exception as exc:
                 log.warning("outbox relay failed (%s); retrying", type(exc).__name__, exc_info=exc)
                 if self._producer is not None:
@@ -81,9 +96,9 @@ class OutboxRelay:
                     self._producer = None
                 sent = 0
                 await self._measure()
-                await self._sleep(self.poll_s)
+                await self._sleep(min(self.poll_s, TICK_S) if self.clock_topic else self.poll_s)
             if sent < self.batch:
-                await self._sleep(self.poll_s)
+                await self._sleep(min(self.poll_s, TICK_S) if self.clock_topic else self.poll_s)
 
     async def _sleep(self, seconds: float) -> None:
         try:
@@ -120,6 +135,18 @@ class OutboxRelay:
         if self.published is not None:
             self.published.inc(len(rows))
         return len(rows)
+
+    async def tick(self, topic: str) -> None:
+        """A clock tick to every partition of ``topic``, after the batches published before it."""
+        producer = await self._ensure_producer()
+        row = await mysql.fetch_one(self.pool, "SELECT MIN(created_at), NOW(6) FROM outbox WHERE sent_at IS NULL")
+        if row is None:
+            return
+        oldest, now = row
+        payload = events.encode_clock((oldest if oldest is not None else now).replace(tzinfo=UTC))
+        partitions = sorted(await producer.partitions_for(topic))
+        pending = [await producer.send(topic, value=payload, partition=p) for p in partitions]
+        await asyncio.gather(*pending)
 
     def _measured(self, rows: int, age_s: float) -> None:
         if self.backlog is not None and self.age is not None:

@@ -14,17 +14,9 @@ import httpx
 import pytest
 
 from ecomctl.local.platform import LocalPlatform
-from stream.job import HEARTBEAT_GRACE_S
 from tests.conftest import run_ecomctl
 
 pytestmark = [pytest.mark.platform, pytest.mark.slow]
-
-
-def wait_past_heartbeat_grace(platform: LocalPlatform) -> None:
-    """Until the stream job has run its heartbeat grace: for that long after a start no window closes
-    (the heartbeat's epoch watermark holds them all; a fresh stack's first minutes)."""
-    job = next(c for c in platform.status().components if c.name == "orders-analytics")
-    time.sleep(max(0.0, HEARTBEAT_GRACE_S + 5 - job.uptime_s))
 
 
 def wait_for_second(second: int) -> None:
@@ -58,7 +50,6 @@ def parse(ts: str) -> datetime:
 def test_demo_summary_matches_the_stores(platform: LocalPlatform, platform_environ: dict[str, str]) -> None:
     # Orders from second ~20 of a minute on: the minute's window closes 5 s after its end
     # while traffic still flows (watermark = newest event - 5 s), well inside the 90 s.
-    wait_past_heartbeat_grace(platform)
     wait_for_second(15)
     done = run_ecomctl(["demo", "--duration", "90", "--rate", "2", "--json"], platform_environ, timeout=400)
 

@@ -47,8 +47,8 @@ class OrdersEventsReader:
             await consumer.stop()
 
     def collect(self, match: Callable[[dict[str, Any]], bool], expected: int, timeout_s: float) -> list[dict[str, Any]]:
-        """Matching events (value fields plus ``key``), waiting until ``expected`` arrived and a
-        little longer, to catch duplicates."""
+        """Matching order events (value fields plus ``key``; clock ticks skipped), waiting until
+        ``expected`` arrived and a little longer, to catch duplicates."""
         return self.loop.run_until_complete(self._collect(match, expected, timeout_s))
 
     async def _collect(self, match: Callable[[dict[str, Any]], bool], expected: int,
@@ -66,6 +66,8 @@ class OrdersEventsReader:
                 for records in batches.values():
                     for record in records:
                         event = json.loads(record.value or b"{}")
+                        if event.get("type") == "clock":  # the relay's clock ticks are no order events
+                            continue
                         event["key"] = (record.key or b"").decode()
                         if match(event):
                             found.append(event)

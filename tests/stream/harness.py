@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Iterable
@@ -129,6 +130,36 @@ def sleep_until(moment: datetime) -> None:
         time.sleep(delay)
 
 
+class ClockTicks:
+    """What the outbox relay sends on the platform (``services.orders.relay``): a clock tick to every
+    partition of the source topic, here every 0.5 s with the wall clock (the tests write their events
+    straight to the topic, so nothing waits in an outbox). Only ticks move the job's watermark past
+    the last event. A stand-in for the relay because these jobs read private topics no relay feeds."""
+
+    def __init__(self, bootstrap: str, topic: str, every_s: float = 0.5) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._run(bootstrap, topic, every_s)),
+                                        name="clock-ticks", daemon=True)
+        self._thread.start()
+
+    async def _run(self, bootstrap: str, topic: str, every_s: float) -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+        await producer.start()
+        try:
+            partitions = sorted(await producer.partitions_for(topic))
+            while not self._stop.is_set():
+                tick = json.dumps({"type": "clock", "occurred_at": rfc3339(datetime.now(UTC))}).encode()
+                for partition in partitions:
+                    await producer.send_and_wait(topic, tick, partition=partition)
+                await asyncio.sleep(every_s)
+        finally:
+            await producer.stop()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
 @dataclass
 class PrivateJob:
     """One job process on private topics and state, started exactly as the runtime starts it."""
@@ -140,11 +171,11 @@ class PrivateJob:
     delay_s: int = 2
     idle_s: int = 2
     checkpoint_s: int = 2
-    grace_s: int = 10  # --heartbeat-grace-s: how long after a start only Kafka drives the watermark
     source: str = field(default_factory=lambda: f"t-orders-{uuid.uuid4().hex[:8]}")
     sink: str = field(default_factory=lambda: f"t-results-{uuid.uuid4().hex[:8]}")
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    clock: ClockTicks | None = None
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "FLINK_"))}
@@ -164,7 +195,7 @@ class PrivateJob:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = self.state_dir / "job.log"
         with self.log_path.open("ab") as log:
-            command = [*job_command(self.runtime, self.state_dir), "--heartbeat-grace-s", str(self.grace_s)]
+            command = job_command(self.runtime, self.state_dir)
             self.process = subprocess.Popen(command, env=self.env(),
                                             cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
                                             start_new_session=True)
@@ -176,6 +207,8 @@ class PrivateJob:
                 raise AssertionError(f"job not RUNNING within {timeout_s}s:\n{self.log_tail()}")
             time.sleep(0.5)
         time.sleep(3)  # RUNNING is reported before the Kafka reader has its partitions
+        if self.clock is None:
+            self.clock = ClockTicks(self.bootstrap, self.source)
 
     def _job_pid(self) -> int | None:
         try:
@@ -220,6 +253,8 @@ class PrivateJob:
         return self.process.returncode
 
     def cleanup(self) -> None:
+        if self.clock is not None:
+            self.clock.close()
         if self.process is not None and self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)

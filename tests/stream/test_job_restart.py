@@ -28,14 +28,12 @@ from tests.stream.harness import (
 
 pytestmark = [pytest.mark.stream, pytest.mark.slow, pytest.mark.timeout(900)]  # three job starts
 W = 20
-GRACE = 150
 
 
 @pytest.fixture(name="job")
 def fx_job(flink_runtime: FlinkRuntime, kafka_bootstrap: str, tmp_path: Path) -> Iterator[PrivateJob]:
-    # the grace must cover a restart on a loaded machine, so the replayed backlog is not overtaken
     job = PrivateJob(flink_runtime, kafka_bootstrap, tmp_path / "state", window_s=W, delay_s=2, idle_s=2,
-                     checkpoint_s=2, grace_s=GRACE)
+                     checkpoint_s=2)
     job.create_topics()
     try:
         job.start()
@@ -84,7 +82,7 @@ def test_crash_and_restart_count_nothing_twice(job: PrivateJob) -> None:
     last_start = window_start(datetime.strptime(last[-1]["occurred_at"], "%Y-%m-%dT%H:%M:%S.%fZ")
                               .replace(tzinfo=UTC), W)
     last_key = window_row(last_start, W, orders=0, units=0, revenue="", unique_users=0, cancelled=0)[0]
-    budget = (last_start + timedelta(seconds=W + 2) - now()).total_seconds() + GRACE + 10
+    budget = (last_start + timedelta(seconds=W + 2) - now()).total_seconds() + 30
     wait_for_key(job.bootstrap, job.sink, last_key, timeout_s=budget)
 
     records = read_all(job.bootstrap, job.sink)

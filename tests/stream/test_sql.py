@@ -13,7 +13,6 @@ import pytest
 from stream.settings import JobSettings, KafkaAuth
 from stream.sql import (
     WINDOW_COLUMNS,
-    heartbeat_ddl,
     insert_statements,
     kafka_options,
     quote,
@@ -45,13 +44,13 @@ def test_source_reads_event_time_with_bounded_delay() -> None:
 
 
 def all_sql() -> str:
-    return "\n".join(table_statements(SETTINGS, 0) + [v.query for v in views(SETTINGS)]
+    return "\n".join(table_statements(SETTINGS) + [v.query for v in views(SETTINGS)]
                      + insert_statements(SETTINGS))
 
 
 def test_every_window_uses_the_configured_size() -> None:
     sizes = re.findall(r"TUMBLE\(TABLE \w+, DESCRIPTOR\(ts\), INTERVAL '(\d+)' SECOND\)", all_sql())
-    assert sizes == ["60"] * 6  # orders and heartbeats into windows; event, user, window, product sums
+    assert sizes == ["60"] * 5  # orders into windows; event, user, window, product sums
 
 
 def test_views_are_queries_in_dependency_order() -> None:
@@ -61,7 +60,7 @@ def test_views_are_queries_in_dependency_order() -> None:
     for index, view in enumerate(views(SETTINGS)):
         assert view.query.startswith("SELECT")  # registered from a Table object, not CREATE VIEW
         read = set(re.findall(r"(?:FROM|TABLE) (?!TABLE\b)(\w+)", view.query))
-        assert read <= {"orders_events", "heartbeat", *names[:index]}, view.name
+        assert read <= {"orders_events", *names[:index]}, view.name
 
 
 def test_copies_of_an_event_collapse_before_its_lines_are_counted() -> None:
@@ -133,18 +132,8 @@ def test_sasl_uses_the_connectors_shaded_classes_and_no_password() -> None:
         kafka_options(JobSettings("b:1", "s", "t", "g", auth=KafkaAuth("SASL_SSL", "PLAIN", "u")), "s")
 
 
-def test_heartbeat_stays_at_the_epoch_until_not_before() -> None:
-    ddl = heartbeat_ddl(SETTINGS, not_before_ms=1_000_000)
-    assert "CURRENT_TIMESTAMP < TO_TIMESTAMP_LTZ(not_before_ms, 3)" in ddl
-    assert "THEN TO_TIMESTAMP_LTZ(0, 3) ELSE CAST(CURRENT_TIMESTAMP AS TIMESTAMP_LTZ(3)) END" in ddl
-    assert "WATERMARK FOR ts AS ts - INTERVAL '5' SECOND" in ddl
-    # the deadline is an option (read at each start), not a literal folded into the compiled plan
-    assert "'fields.not_before_ms.min' = '1000000'" in ddl
-    assert "'fields.not_before_ms.max' = '1000001'" in ddl
-    assert "1000000," not in ddl
-
-
-def test_heartbeat_deadline_changes_only_the_options() -> None:
-    early, late = heartbeat_ddl(SETTINGS, 1_000), heartbeat_ddl(SETTINGS, 2_000)
-    assert early.split(") WITH (")[0] == late.split(") WITH (")[0]  # same schema and expressions
-    assert early != late
+def test_only_kafka_moves_the_watermark() -> None:
+    """No wall-clock source: the outbox relay's clock ticks, read from Kafka, close quiet windows."""
+    tables = table_statements(SETTINGS)
+    assert len(tables) == 4 and all("'connector' = 'kafka'" in t for t in tables)
+    assert "CURRENT_TIMESTAMP" not in all_sql() and "datagen" not in all_sql()
