@@ -15,7 +15,10 @@ from services.notifications.service import NotificationService
 from services.notifications.settings import Settings
 from services.notifications.store import NotificationStore
 
-GATHER_MS = 200  # a fetch waits up to this long for more events: bigger batches (measured: bench/notifications_path.py)
+# A fetch waits up to this long for more events: bigger batches. bench/notifications_path.py at 150
+# events/s, ms of CPU per event, 0 -> 200 ms: worker 0.92 -> 0.49, DynamoDB 1.67 -> 1.22, AWS API
+# 0.75 -> 0.52, Kafka 1.00 -> 0.72 (400 ms gained nothing more).
+GATHER_MS = 200
 
 
 def create_app(settings: Settings | None = None) -> Litestar:

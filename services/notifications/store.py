@@ -1,11 +1,13 @@
 """The only module that touches the notification log, the processed-events claims and SNS.
 
 DynamoDB goes through the kit's client (``services.kit.dynamo``); SNS through boto3. Every write
-handles a batch of events: DynamoDB Local (the local stack's store) spends most of its CPU per
-request and per SQLite transaction, and a ``TransactWriteItems`` of many items is one of each
-(``BatchWriteItem`` is not: it writes item by item). Measured there (100 events, ms of its CPU
-per item): a conditional ``UpdateItem`` 1.07, ``PutItem`` 0.9, ``BatchWriteItem`` of 25 0.52,
-``TransactWriteItems`` of 100 updates 0.31, of 100 puts 0.24.
+handles a batch of events: DynamoDB Local (the local stack's store) spends its CPU per request
+and per item written, and an item costs it far less in a ``TransactWriteItems`` than alone or in
+a ``BatchWriteItem`` (which it writes item by item). Measured there (rounds of 100 items, ms of
+its CPU per item): a conditional ``UpdateItem`` 1.07, ``PutItem`` 0.90, ``BatchWriteItem`` of
+25 puts 0.52, ``TransactWriteItems`` of 100 conditional updates 0.31, of 100 puts 0.24. On
+DynamoDB itself a transactional write costs two write units instead of one: a few more per
+order, for writing each claim and its log entry together.
 """
 
 from __future__ import annotations
@@ -193,9 +195,10 @@ class NotificationStore:
         """Publish every message with SNS ``PublishBatch``, 10 per request, the requests at once.
 
         Entries SNS failed for its own reasons are sent again (up to 4 attempts); an entry it refused
-        (``SenderFault``) or a request that failed as a whole is reported in ``failed``. Measured on
-        the local stack: 10 messages per request cost the worker and the AWS API server less than
-        half the CPU of 10 ``Publish`` requests."""
+        (``SenderFault``) or a request that failed as a whole is reported in ``failed``. Measured
+        against the local stack's AWS API server (1,000 messages each way), CPU per message:
+        ``Publish`` 1.14 ms in the worker (boto3) and 1.94 ms in the server; ``PublishBatch`` of
+        10: 0.21 ms and 0.39 ms."""
         chunks = [outgoing[i:i + PUBLISH_BATCH] for i in range(0, len(outgoing), PUBLISH_BATCH)]
         result = Published()
         for sent, failed in await asyncio.gather(*(self._publish_chunk(chunk) for chunk in chunks)):
