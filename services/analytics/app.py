@@ -30,8 +30,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
 
     consumer = kafka.consumer_lifespan(
-        settings.kafka, settings.topic_analytics_results, settings.consumer_group, service.handle,
-        concurrency=8, lag=metrics.consumer_lag(),
+        settings.kafka, settings.topic_analytics_results, settings.consumer_group,
+        kafka.each_record(service.handle, concurrency=8), lag=metrics.consumer_lag(),
     )
 
     async def check_kafka() -> None:

@@ -8,7 +8,8 @@ measures both). Credentials come from botocore's provider chain (env, profile, w
 EKS), so local and cloud share one code path; the endpoint is the SDK-standard
 ``AWS_ENDPOINT_URL_DYNAMODB`` / ``AWS_ENDPOINT_URL`` when set.
 
-Errors: ``ConditionalCheckFailed`` for a failed condition; the kit's ``Unavailable`` (503) when
+Errors: ``ConditionalCheckFailed`` for a failed condition (``TransactionCanceled``, with a reason
+per action, for a transaction); the kit's ``Unavailable`` (503) when
 the store cannot answer now (no connection, a timeout, throttling, a 5xx, a missing table or
 credentials: after the retries); ``DynamoError`` for a request DynamoDB refused (our bug: 500).
 """
@@ -64,6 +65,16 @@ class DynamoError(Exception):
 
 class ConditionalCheckFailed(DynamoError):
     pass
+
+
+class TransactionCanceled(DynamoError):
+    """A ``TransactWriteItems`` that wrote nothing; ``reasons[i]`` is what stopped (or not) action ``i``:
+    ``{"Code": "ConditionalCheckFailed", "Item": {...}}`` (the item, with
+    ``ReturnValuesOnConditionCheckFailure: ALL_OLD``), ``{"Code": "None"}``, ``TransactionConflict``..."""
+
+    def __init__(self, code: str, message: str, status: int, reasons: list[dict[str, Any]]) -> None:
+        super().__init__(code, message, status)
+        self.reasons = reasons
 
 
 def endpoint_for(region: str, environ: dict[str, str] | None = None) -> str:
@@ -175,4 +186,6 @@ class DynamoClient:
         message = str(decoded.get("message") or decoded.get("Message") or "")
         if code == "ConditionalCheckFailedException":
             raise ConditionalCheckFailed(code, message, status)
+        if code == "TransactionCanceledException":
+            raise TransactionCanceled(code, message, status, list(decoded.get("CancellationReasons") or []))
         raise DynamoError(code, message, status)

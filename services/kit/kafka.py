@@ -19,6 +19,7 @@ from services.kit.settings import Env, env_str, redact
 log = logging.getLogger("services.kit.kafka")
 
 Handler = Callable[[ConsumerRecord[bytes, bytes]], Awaitable[None]]
+BatchHandler = Callable[[list[ConsumerRecord[bytes, bytes]]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -78,28 +79,33 @@ def producer(settings: KafkaSettings) -> AIOKafkaProducer[Any, Any]:
 
 
 async def consume_forever(
-    settings: KafkaSettings, topic: str, group: str, handle: Handler, *,
-    stop: asyncio.Event, retry_s: float = 1.0, concurrency: int = 1, lag: Any = None,
+    settings: KafkaSettings, topic: str, group: str, handle: BatchHandler, *,
+    stop: asyncio.Event, retry_s: float = 1.0, lag: Any = None, gather_ms: int = 0,
 ) -> None:
     """Consume ``topic`` as ``group`` until ``stop`` is set; offsets are committed after ``handle``.
 
-    At-least-once: a record whose handler raised is retried (the consumer restarts from the last
-    committed offset). Survives the broker being down at start or going away. ``lag`` (a gauge
-    labelled group, topic, partition) gets each assigned partition's lag after every fetch.
+    ``handle`` gets the records of each fetch (up to 100, each partition's in offset order):
+    ``each_record`` makes one of a per-record handler, ``whole_batch`` retries a handler of the
+    whole list. At-least-once: when ``handle`` raises, nothing of the fetch is
+    committed and the consumer restarts from the last committed offset. Survives the broker being
+    down at start or going away. ``lag`` (a gauge labelled group, topic, partition) gets each
+    assigned partition's lag after every fetch. ``gather_ms``: the broker holds a fetch up to
+    this long until 64 KiB of records are there (bigger batches, fewer fetches and commits, for
+    that much delay); 0: a fetch returns what is there at once.
     """
+    fetch = {"fetch_min_bytes": 64 * 1024, "fetch_max_wait_ms": gather_ms} if gather_ms else {}
     while not stop.is_set():
         consumer = AIOKafkaConsumer(
             topic, **settings.client_kwargs(), group_id=group, enable_auto_commit=False,
-            auto_offset_reset="earliest", session_timeout_ms=10000, heartbeat_interval_ms=2000,
+            auto_offset_reset="earliest", session_timeout_ms=10000, heartbeat_interval_ms=2000, **fetch,
         )
         try:
             await consumer.start()
             log.info("consuming %s as %s", topic, group)
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=500, max_records=100)
-                for records in batches.values():
-                    await handle_batch(records, handle, concurrency)
                 if batches:
+                    await handle([record for records in batches.values() for record in records])
                     await consumer.commit()
                 if lag is not None:
                     await _record_lag(consumer, group, lag)
@@ -161,13 +167,42 @@ async def handle_batch(records: list[ConsumerRecord[bytes, bytes]], handle: Hand
     await asyncio.gather(*(in_order(group) for group in by_key.values()))
 
 
+def each_record(handle: Handler, concurrency: int = 1) -> BatchHandler:
+    """A batch handler calling ``handle`` per record (``handle_batch``: each record retried a few times)."""
+
+    async def handle_each(records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        await handle_batch(records, handle, concurrency)
+
+    return handle_each
+
+
+def whole_batch(handle: BatchHandler) -> BatchHandler:
+    """A batch handler calling ``handle`` with the whole list, which is retried a few times when it
+    fails (so ``handle`` must be idempotent: a retry repeats what the failed call did)."""
+
+    async def handle_all(records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        for delay in RETRY_DELAYS_S:
+            try:
+                await handle(records)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("handling %d records from offset %s failed (%s); retrying", len(records),
+                            records[0].offset if records else "-", type(exc).__name__)
+                await asyncio.sleep(delay)
+        await handle(records)
+
+    return handle_all
+
+
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), seconds)
 
 
 def consumer_lifespan(
-    settings: KafkaSettings, topic: str, group: str, handle: Handler, concurrency: int = 1, lag: Any = None
+    settings: KafkaSettings, topic: str, group: str, handle: BatchHandler, lag: Any = None, gather_ms: int = 0
 ) -> Callable[[Any], AbstractAsyncContextManager[None]]:
     """A Litestar lifespan running ``consume_forever`` in the background; stops it on shutdown."""
 
@@ -175,7 +210,7 @@ def consumer_lifespan(
     async def lifespan(_: Any) -> AsyncIterator[None]:
         stop = asyncio.Event()
         task = asyncio.create_task(
-            consume_forever(settings, topic, group, handle, stop=stop, concurrency=concurrency, lag=lag)
+            consume_forever(settings, topic, group, handle, stop=stop, lag=lag, gather_ms=gather_ms)
         )
         try:
             yield

@@ -15,7 +15,14 @@ from botocore.credentials import Credentials
 from botocore.exceptions import EndpointConnectionError
 
 from services.kit import aws
-from services.kit.dynamo import ConditionalCheckFailed, DynamoClient, DynamoError, endpoint_for, sign
+from services.kit.dynamo import (
+    ConditionalCheckFailed,
+    DynamoClient,
+    DynamoError,
+    TransactionCanceled,
+    endpoint_for,
+    sign,
+)
 from services.kit.errors import Unavailable
 
 
@@ -104,6 +111,19 @@ async def test_refused_requests_and_failed_conditions_are_not_unavailable() -> N
         with pytest.raises(ConditionalCheckFailed):
             await client.call("PutItem", {"TableName": "t", "Item": {}})
         await client.close()
+
+
+async def test_a_cancelled_transaction_says_why_for_each_action() -> None:
+    body = (b'{"__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException", "Message": "m",'
+            b' "CancellationReasons": [{"Code": "ConditionalCheckFailed", "Item": {"k": {"S": "1"}}},'
+            b' {"Code": "None"}]}')
+    async with _store(400, body) as (endpoint, seen):
+        client = DynamoClient("us-east-1", endpoint)
+        with pytest.raises(TransactionCanceled) as raised:
+            await client.call("TransactWriteItems", {"TransactItems": []})
+        await client.close()
+    assert len(seen) == 1  # not retried here: the caller decides from the reasons
+    assert raised.value.reasons == [{"Code": "ConditionalCheckFailed", "Item": {"k": {"S": "1"}}}, {"Code": "None"}]
 
 
 async def test_no_connection_is_unavailable() -> None:

@@ -1,12 +1,14 @@
-"""Batch handling: records of one key in order, different keys concurrently (bounded)."""
+"""Batch handling: records of one key in order, different keys concurrently (bounded); a whole
+batch retried as one."""
 
 from __future__ import annotations
 
 import asyncio
 
+import pytest
 from aiokafka import ConsumerRecord
 
-from services.kit.kafka import handle_batch
+from services.kit.kafka import RETRY_DELAYS_S, handle_batch, whole_batch
 
 
 def _record(key: bytes, value: bytes, offset: int) -> ConsumerRecord[bytes, bytes]:
@@ -45,3 +47,25 @@ def test_concurrency_one_is_sequential() -> None:
 
     asyncio.run(handle_batch(records, handle, concurrency=1))
     assert order == [0, 1, 2, 3, 4]
+
+
+def test_a_whole_batch_is_retried_then_its_failure_raised() -> None:
+    records = [_record(b"a", b"1", 0), _record(b"b", b"2", 1)]
+    calls: list[list[int]] = []
+
+    async def flaky(batch: list[ConsumerRecord[bytes, bytes]]) -> None:
+        calls.append([r.offset for r in batch])
+        if len(calls) < 3:
+            raise RuntimeError("not now")
+
+    asyncio.run(whole_batch(flaky)(records))
+    assert calls == [[0, 1]] * 3  # the whole list each time
+
+    async def broken(batch: list[ConsumerRecord[bytes, bytes]]) -> None:
+        calls.append([r.offset for r in batch])
+        raise RuntimeError("never")
+
+    calls.clear()
+    with pytest.raises(RuntimeError, match="never"):
+        asyncio.run(whole_batch(broken)(records))
+    assert len(calls) == len(RETRY_DELAYS_S) + 1  # then the consumer restarts, nothing committed

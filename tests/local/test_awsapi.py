@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import socket
 import time
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,8 +17,10 @@ from blueprint.topology import TOPOLOGY
 from ecomctl.local.awsapi_server import (
     Snapshots,
     drop_expired_messages,
+    forget_published,
     make_send_independent_of_queue_depth,
     provision,
+    stop_tracking_messages,
 )
 
 
@@ -63,6 +67,35 @@ def test_expired_messages_are_dropped_and_fresh_ones_kept(moto_url: str) -> None
     assert drop_expired_messages(now=time.time() + retention + 5) >= 3
     attrs = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessages"])
     assert attrs["Attributes"]["ApproximateNumberOfMessages"] == "0"
+
+
+def test_published_messages_are_freed_once_the_subscriber_queue_expired_them(moto_url: str) -> None:
+    """Sustained publishing holds at most the retention period's messages: moto kept every SQS
+    message and every published one for good (memory grew by ~3 KiB per notification)."""
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+    from moto.sns.models import sns_backends
+    from moto.sqs.models import sqs_backends
+
+    stop_tracking_messages()
+    made = provision(moto_url, "t5-", [])
+    sns = _client("sns", moto_url)
+    for batch in range(3):
+        sns.publish_batch(TopicArn=made["order-notifications"], PublishBatchRequestEntries=[
+            {"Id": str(n), "Message": f"m{batch}-{n}",
+             "MessageAttributes": {"event_id": {"DataType": "String", "StringValue": f"e{batch}-{n}"}}}
+            for n in range(10)])
+    queue = sqs_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].queues["t5-notification-deliveries"]
+    queued = [weakref.ref(m) for m in queue._messages]
+    assert len(queued) == 30
+    topic = sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].topics[made["order-notifications"]]
+    assert len(topic.sent_notifications) >= 30
+
+    assert forget_published(keep=5) >= 25
+    assert [n[1] for n in topic.sent_notifications] == [f"m2-{n}" for n in range(5, 10)]  # the newest kept
+    retention = TOPOLOGY.queue("notification-deliveries").retention_s
+    drop_expired_messages(now=time.time() + retention + 5)
+    gc.collect()
+    assert [ref for ref in queued if ref() is not None] == []
 
 
 def test_sending_does_not_count_the_queue_and_attributes_stay_whole(

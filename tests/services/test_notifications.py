@@ -16,6 +16,7 @@ from ecomctl.local.platform import LocalPlatform
 from services.kit import aws
 from services.kit.auth import Caller
 from services.kit.dynamo import DynamoClient
+from services.kit.errors import Unavailable
 from services.kit.events import EventItem, OrderEvent
 from services.notifications.service import NotificationService
 from services.notifications.settings import Settings
@@ -115,4 +116,41 @@ def test_a_redelivered_event_changes_nothing(aws_environ: Callable[[str], dict[s
         return first, second, len(page.items)
 
     assert asyncio.run(twice()) == (True, False, 1)
+    assert (sent.n, skipped.n) == (1, 1)
+
+
+def test_a_message_sns_refuses_fails_the_batch_and_the_others_are_not_sent_again(
+    aws_environ: Callable[[str], dict[str, str]],
+) -> None:
+    """SNS refuses one entry of a PublishBatch (a message over its 256 KiB): the batch fails, so its
+    offset is not committed; the others were published and marked, so its redelivery does not
+    repeat them; the refused event's claim is released, so the redelivery need not wait its lease."""
+    settings = Settings.from_env(aws_environ("notifications"))
+    store = NotificationStore(
+        DynamoClient(settings.aws.region), aws.client("sns", settings.aws.region),
+        settings.table_notifications, settings.table_processed_events, settings.sns_topic_arn, 3600,
+    )
+    sent, skipped = Count(), Count()
+    service = NotificationService(store, f"test-{uuid.uuid4().hex[:6]}", sent, skipped)
+
+    def event(currency: str) -> OrderEvent:
+        return OrderEvent(
+            event_id=uuid.uuid4().hex, type="order.created", occurred_at="2026-01-02T03:04:05.000000Z",
+            order_id=uuid.uuid4().hex, user_id=uuid.uuid4().hex,
+            items=[EventItem(product_id="p", quantity=1, unit_price="1.00")], total="1.00", currency=currency,
+        )
+
+    fine, refused = event("USD"), event("\u20ac" * 50_000)  # 300 KB of JSON escapes in the message
+
+    async def scenario() -> tuple[list[str], str]:
+        try:
+            with pytest.raises(Unavailable):
+                await service.notify_many([fine, refused])
+            again = await service.notify_many([fine])
+            released = await store.claim([service.outgoing(refused)], "next-attempt", 30)
+            return again, released[service.outgoing(refused).event_key]
+        finally:
+            await store.dynamodb.close()
+
+    assert asyncio.run(scenario()) == ([], "claimed")
     assert (sent.n, skipped.n) == (1, 1)
