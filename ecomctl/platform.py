@@ -73,6 +73,30 @@ class Alert:
 
 
 @dataclass(frozen=True)
+class Backlog:
+    """Follow-on work not done yet, as the stack's Prometheus last saw it: events of accepted orders
+    still waiting in the outbox (Kafka unreachable, or the relay behind), and how many messages each
+    consumer group is behind. Orders keep being accepted meanwhile; this is where the lag shows."""
+
+    outbox_events: int
+    outbox_oldest_s: float
+    consumer_lag: dict[str, int]
+
+    @property
+    def idle(self) -> bool:
+        return self.outbox_events == 0 and not any(self.consumer_lag.values())
+
+    def as_dict(self) -> dict[str, object]:
+        return {"outbox_events": self.outbox_events, "outbox_oldest_s": self.outbox_oldest_s,
+                "consumer_lag": self.consumer_lag}
+
+    def describe(self) -> str:
+        behind = ", ".join(f"{group} {lag}" for group, lag in sorted(self.consumer_lag.items())) or "none seen"
+        return (f"{self.outbox_events} event(s) waiting in the outbox (oldest {self.outbox_oldest_s:.1f} s); "
+                f"consumers behind by: {behind}")
+
+
+@dataclass(frozen=True)
 class StackStatus:
     stack: str
     components: tuple[ComponentStatus, ...]
@@ -80,6 +104,8 @@ class StackStatus:
     state_dir: str = ""
     alerts: tuple[Alert, ...] = ()
     """Alerts firing on the stack's Prometheus (empty when it does not answer)."""
+    backlog: Backlog | None = None
+    """Follow-on work not done yet (None when the stack's Prometheus does not answer)."""
 
     @property
     def not_ready(self) -> list[str]:
@@ -98,6 +124,7 @@ class StackStatus:
             "endpoints": self.endpoints,
             "state_dir": self.state_dir,
             "alerts": [a.as_dict() for a in self.alerts],
+            "backlog": None if self.backlog is None else self.backlog.as_dict(),
         }
 
 

@@ -69,6 +69,9 @@ def status(stack: StackOpt = LOCAL_STACK, as_json: JsonOpt = False) -> None:
         print_json(state.as_dict())
     else:
         console.print(status_table(state))
+        if state.backlog is not None:
+            colour = "green" if state.backlog.idle else "yellow"
+            console.print(f"[{colour}]follow-on work[/] {state.backlog.describe()}", highlight=False)
         for alert in state.alerts:
             console.print(f"[red]alert firing[/] {alert.name} ({alert.severity}): {alert.summary}", highlight=False)
     if not state.healthy:

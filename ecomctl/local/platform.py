@@ -21,7 +21,7 @@ from ecomctl.local.context import LocalContext
 from ecomctl.local.layout import Layout
 from ecomctl.local.spec import ComponentSpec, ProbeResult
 from ecomctl.local.supervisor import ProcessInfo, Supervisor, kill_strays, stray_processes
-from ecomctl.platform import Alert, ComponentStatus, Credentials, Reporter, StackStatus
+from ecomctl.platform import Alert, Backlog, ComponentStatus, Credentials, Reporter, StackStatus
 from ecomctl.settings import LOCAL_STACK, Settings
 
 STORES = (mariadb, kafka, dynamodb, awsapi)
@@ -247,13 +247,21 @@ class LocalPlatform:
                           "dynamodb": self.context.dynamodb_url,
                           "mysql": f"{self.mysql_host}:{self.mysql_port}",
                           "prometheus": self.prometheus_url})
-        return StackStatus(LOCAL_STACK, comps, endpoints, str(self.layout.root), self.firing_alerts())
+        return StackStatus(LOCAL_STACK, comps, endpoints, str(self.layout.root), self.firing_alerts(),
+                           self.backlog())
 
     def seed_sample_data(self, skip: bool) -> int | None:
         from ecomctl.demo.seed import seed_new_stack
 
         seeded = seed_new_stack(self.layout.root, self.gateway_url, self.admin_email, self.admin_password, skip=skip)
         return None if seeded is None else seeded.created
+
+    def backlog(self) -> Backlog | None:
+        """The follow-on work not done yet, from the stack's Prometheus (None when it does not answer)."""
+        try:
+            return prometheus.backlog(self.prometheus_url)
+        except (OSError, ValueError, KeyError):
+            return None
 
     def firing_alerts(self) -> tuple[Alert, ...]:
         try:

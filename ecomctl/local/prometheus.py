@@ -21,7 +21,7 @@ from blueprint import observability
 from ecomctl.local import probes, system
 from ecomctl.local.context import HOST, LocalContext
 from ecomctl.local.spec import ComponentSpec
-from ecomctl.platform import Alert
+from ecomctl.platform import Alert, Backlog
 
 NAME = "prometheus"
 RETENTION_TIME = "2d"
@@ -122,3 +122,17 @@ def firing_alerts(base_url: str, timeout: float = 2.0) -> list[Alert]:
                     a.get("annotations", {}).get("summary", ""), a.get("activeAt", ""))
         for a in alerts if a.get("state") == "firing"
     ]
+
+
+def backlog(base_url: str, timeout: float = 2.0) -> Backlog:
+    """Events waiting in the outbox, the oldest one's age, and each consumer group's lag, as last scraped."""
+
+    def values(promql: str) -> list[tuple[dict[str, str], float]]:
+        return [(r["metric"], float(r["value"][1])) for r in query(base_url, promql, timeout)]
+
+    waiting = values(f"sum({observability.OUTBOX_BACKLOG})")
+    oldest = values(f"max({observability.OUTBOX_AGE})")
+    lag = values(f"sum by (group) ({observability.CONSUMER_LAG})")
+    return Backlog(outbox_events=int(waiting[0][1]) if waiting else 0,
+                   outbox_oldest_s=round(oldest[0][1], 1) if oldest else 0.0,
+                   consumer_lag={labels.get("group", "?"): int(value) for labels, value in lag})

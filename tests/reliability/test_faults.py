@@ -289,6 +289,14 @@ def _created_at(platform: LocalPlatform, user_id: str) -> list[datetime]:
     return asyncio.run(query())
 
 
+def _watch_outbox(platform: LocalPlatform, waiting: list[int], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        backlog = platform.status().backlog
+        waiting.append(-1 if backlog is None else backlog.outbox_events)
+        time.sleep(2)
+
+
 class AnalyticsDisagree(AssertionError):
     """The analytics API disagrees with MySQL (or serves a window late or twice)."""
 
@@ -358,16 +366,20 @@ def test_kafka_down_then_the_stream_job_killed_every_order_arrives_once_downstre
     if not 0.5 * WINDOW_S < second < 0.9 * WINDOW_S:  # so that the 30 s outage (from +2 s) spans an end
         time.sleep((0.55 * WINDOW_S - second) % WINDOW_S)
     load = Load(platform.gateway_url, order_request(product["product_id"], user), rate=3)
-    with load.running():
+    waiting: list[int] = []  # `status`'s count of events waiting in the outbox, every 2 s
+    with load.running(), ThreadPoolExecutor(1) as pool:
         time.sleep(2)
         outage_start = time.monotonic()
+        watched = pool.submit(_watch_outbox, platform, waiting, seconds=28)
         outcome = inject(platform, "stop", "kafka", for_s=30)
+        watched.result()
         outage_end = outage_start + outcome.fault_s
         time.sleep(2)
         killed = inject(platform, "kill", STREAM_JOB)
         time.sleep(2)
     during = load.between(outage_start, outage_end)
     assert len(during) >= 45
+    assert max(waiting) >= 10, waiting  # the backlog shows in `ecomctl status` while Kafka is down
     assert {a.status for a in load.answers} == {201}, sorted({a.status for a in load.answers})
     accepted = {a.body["id"] for a in load.answers}
     assert set(_orders_of(platform, user.id)) == accepted  # and no order the client was not told of
@@ -382,7 +394,8 @@ def test_kafka_down_then_the_stream_job_killed_every_order_arrives_once_downstre
     print(f"\nkafka outage {outcome.fault_s:.1f} s: {len(during)} orders accepted during it, "
           f"{len(accepted)} in all; events lost {len(accepted - set(notified))}, duplicates {duplicates}; "
           f"kafka healthy {outcome.recovery_s:.1f} s after its start, every notification stored "
-          f"{drained:.1f} s later; stream job healthy {killed.recovery_s:.1f} s after its kill")
+          f"{drained:.1f} s later; stream job healthy {killed.recovery_s:.1f} s after its kill; "
+          f"`status` showed up to {max(waiting)} events waiting in the outbox")
     assert sorted(notified) == sorted(accepted)  # each once: none lost, none doubled
     _analytics_agree_with_mysql(platform, admin, user, product, len(accepted))
 
