@@ -9,9 +9,9 @@ and 2.x: window TVFs, window de-duplication, cascading window aggregation, ``TRY
    pass the event-level checks (the lines are checked in step 4).
 2. ``windowed_events``: each order event assigned to its tumbling window. The watermark moves
    only with what Kafka carries: besides the events, the outbox relay's clock ticks
-   (``services.kit.events.CLOCK``, on every partition about once a second: the time of the oldest
+   (``services.kit.events.CLOCK``, on every partition every 1-5 s: the time of the oldest
    event it has not yet published). They fail the event checks and end in step 1, after moving the
-   watermark. So a quiet shop's last window closes within ``WATERMARK_DELAY_S`` and a second of its
+   watermark. So a quiet shop's last window closes within ``WATERMARK_DELAY_S`` and 5 s of its
    end, and while the relay cannot publish (Kafka or the orders service down) no window closes: a
    backlog published afterwards is never late. No wall clock moves the watermark, so a restarted job
    has no start-up grace either.

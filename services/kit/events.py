@@ -12,7 +12,7 @@ ORDER_CREATED = "order.created"
 ORDER_CANCELLED = "order.cancelled"
 CLOCK = "clock"
 """A clock tick of the outbox relay: every order event not yet published occurred at or after its
-``occurred_at``. Sent to every partition of the topic about once a second, it is what moves the
+``occurred_at``. Sent to every partition of the topic every 1-5 s, it is what moves the
 stream job's event-time watermark forward (no wall clock does): while the relay cannot publish
 (Kafka down) no tick goes out either, so a window never closes ahead of its events."""
 CENT = Decimal("0.01")
