@@ -92,12 +92,17 @@ def test_the_notification_reaches_an_sns_subscriber(
         sqs.delete_queue(QueueUrl=queue)
 
 
-def test_a_redelivered_event_changes_nothing(aws_environ: Callable[[str], dict[str, str]]) -> None:
-    settings = Settings.from_env(aws_environ("notifications"))
-    store = NotificationStore(
+def store_of(settings: Settings) -> NotificationStore:
+    """The worker's store on the test stack's tables and topic (processed claims kept an hour)."""
+    return NotificationStore(
         DynamoClient(settings.aws.region), aws.client("sns", settings.aws.region),
         settings.table_notifications, settings.table_processed_events, settings.sns_topic_arn, 3600,
     )
+
+
+def test_a_redelivered_event_changes_nothing(aws_environ: Callable[[str], dict[str, str]]) -> None:
+    settings = Settings.from_env(aws_environ("notifications"))
+    store = store_of(settings)
 
     sent, skipped = Count(), Count()
     service = NotificationService(store, f"test-{uuid.uuid4().hex[:6]}", sent, skipped)
@@ -126,10 +131,7 @@ def test_a_message_sns_refuses_fails_the_batch_and_the_others_are_not_sent_again
     offset is not committed; the others were published and marked, so its redelivery does not
     repeat them; the refused event's claim is released, so the redelivery need not wait its lease."""
     settings = Settings.from_env(aws_environ("notifications"))
-    store = NotificationStore(
-        DynamoClient(settings.aws.region), aws.client("sns", settings.aws.region),
-        settings.table_notifications, settings.table_processed_events, settings.sns_topic_arn, 3600,
-    )
+    store = store_of(settings)
     sent, skipped = Count(), Count()
     service = NotificationService(store, f"test-{uuid.uuid4().hex[:6]}", sent, skipped)
 
