@@ -37,6 +37,7 @@ TICK_S = 1.0  # between clock ticks while events flow
 # stream job and consumers do a fifth of the work (measured: the stack at rest 12.3% of a core with
 # a tick every second)
 IDLE_TICK_S = 5.0
+BACKLOG_EVERY_S = 2.0
 
 
 class OutboxRelay:
@@ -56,6 +57,8 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._watch: asyncio.Task[None] | None = None
+        self._drained_at = time.monotonic()
         self._producer: AIOKafkaProducer[Any, Any] | None = None
 
     def wake(self) -> None:
@@ -63,10 +66,16 @@ class OutboxRelay:
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
+        if self.backlog is not None:
+            self._watch = asyncio.create_task(self._watch_backlog(), name="outbox-backlog")
 
     async def stop(self) -> None:
         self._stop.set()
         self._wake.set()
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
         if self._task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.wait_for(self._task, 10)
@@ -91,6 +100,7 @@ class OutboxRelay:
             try:
                 sent = await self.publish_batch()
                 if sent < self.batch:  # drained: nothing older than this batch is waiting
+                    self._drained_at = time.monotonic()
                     self._measured(0, 0.0)
                 self._published += sent
                 if self.clock_topic is not None and time.monotonic() >= self._next_tick:
@@ -156,6 +166,14 @@ class OutboxRelay:
         partitions = sorted(await producer.partitions_for(topic))
         pending = [await producer.send(topic, value=payload, partition=p) for p in partitions]
         await asyncio.gather(*pending)
+
+    async def _watch_backlog(self) -> None:
+        """While the relay has not drained the outbox for a while (a publish waiting on Kafka that is
+        down, or a backlog), the backlog gauges are read from the table every ``BACKLOG_EVERY_S``."""
+        while True:
+            await asyncio.sleep(BACKLOG_EVERY_S)
+            if time.monotonic() - self._drained_at > BACKLOG_EVERY_S:
+                await self._measure()
 
     def _measured(self, rows: int, age_s: float) -> None:
         if self.backlog is not None and self.age is not None:

@@ -26,11 +26,18 @@ from tests.programs.harness import Run
 REPO = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
 DYNAMO_CALL = re.compile(r"""\.call\(\s*["']([A-Za-z]+)["']""")
-BOTO_CALL = re.compile(r"\.(publish|receive_message|delete_message|change_message_visibility|get_object|"
-                       r"put_object|generate_presigned_post|generate_presigned_url)\(")
+# the actions of a TransactWriteItems/TransactGetItems request, as the code writes them
+TRANSACT_ITEM = re.compile(r"""\{\s*["'](Put|Update|Delete|ConditionCheck|Get)["']\s*:""")
+# IAM has no action for a transaction: each of its items is authorized as its own operation
+# (docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html)
+TRANSACT_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
+                    "ConditionCheck": "ConditionCheckItem", "Get": "GetItem"}
+BOTO_CALL = re.compile(r"\.(publish_batch|publish|receive_message|delete_message|change_message_visibility|"
+                       r"get_object|put_object|generate_presigned_post|generate_presigned_url)\b")
 # boto3 method -> (IAM action, the kind of resource it acts on)
 BOTO_ACTIONS = {
     "publish": ("sns:Publish", "topic"),
+    "publish_batch": ("sns:Publish", "topic"),  # PublishBatch is authorized as sns:Publish
     "receive_message": ("sqs:ReceiveMessage", "queue"),
     "delete_message": ("sqs:DeleteMessage", "queue"),
     "change_message_visibility": ("sqs:ChangeMessageVisibility", "queue"),
@@ -71,7 +78,11 @@ def source_calls(package: str) -> tuple[set[str], set[str]]:
     """(DynamoDB operations, boto3 methods) called in ``package``'s own modules."""
     root = REPO.joinpath(*package.split("."))
     text = "\n".join(p.read_text() for p in root.rglob("*.py"))
-    return set(DYNAMO_CALL.findall(text)), set(BOTO_CALL.findall(text))
+    operations = set(DYNAMO_CALL.findall(text))
+    if operations & {"TransactWriteItems", "TransactGetItems"}:
+        operations -= {"TransactWriteItems", "TransactGetItems"}
+        operations |= {TRANSACT_ACTIONS[item] for item in TRANSACT_ITEM.findall(text)}
+    return operations, set(BOTO_CALL.findall(text))
 
 
 def required(part: Service | Worker, run: Run, cfg: ProgramConfig) -> Iterator[tuple[str, str]]:
