@@ -45,6 +45,15 @@ logger.started.level = INFO
 """
 
 
+
+def new_cluster_id() -> str:
+    """A KRaft cluster id as Kafka makes one (``Uuid.randomUuid``): 16 random bytes, base64url. Like
+    Kafka, never one that starts with "-", which the storage tool would read as an option."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
 def _config_dir(ctx: LocalContext) -> Path:
     return ctx.layout.run / "kafka"
 
@@ -95,7 +104,7 @@ def prepare(ctx: LocalContext, progress: Callable[[str], None]) -> None:
         return
     progress("formatting Kafka storage (KRaft)")
     logs.mkdir(parents=True, exist_ok=True)
-    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    cluster_id = new_cluster_id()
     proc = subprocess.run(
         [str(java_home / "bin" / "java"), "-cp", f"{lib}/*",
          f"-Dlog4j2.configurationFile={conf / 'log4j2.properties'}",

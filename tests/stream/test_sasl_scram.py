@@ -12,7 +12,6 @@ password in the file is refused by the broker (so the login really is SCRAM's).
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import socket
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from ecomctl.local.kafka import new_cluster_id
 from stream.kafka_secret import child_env, write_password_file
 from stream.setup import FlinkRuntime, _java_home
 from tests.stream.harness import REPO, create_topics, produce_raw
@@ -89,7 +89,7 @@ def fx_scram_kafka(flink_cache: Path, tmp_path_factory: pytest.TempPathFactory) 
         "share.coordinator.state.topic.min.isr=1", "group.initial.rebalance.delay.ms=0",
         "auto.create.topics.enable=false", "",
     ]))
-    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    cluster_id = new_cluster_id()
     jvm = [java, "-Xmx384m", "-XX:TieredStopAtLevel=1", "-cp", f"{lib}/*"]
     formatted = subprocess.run(
         [*jvm, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(conf),
