@@ -130,10 +130,3 @@ def test_sasl_uses_the_connectors_shaded_classes_and_no_password() -> None:
         kafka_options(JobSettings("b:1", "s", "t", "g", auth=KafkaAuth("SASL_SSL", "GSSAPI", "u", "/f")), "s")
     with pytest.raises(ValueError, match="KAFKA_SASL_PASSWORD_FILE"):
         kafka_options(JobSettings("b:1", "s", "t", "g", auth=KafkaAuth("SASL_SSL", "PLAIN", "u")), "s")
-
-
-def test_only_kafka_moves_the_watermark() -> None:
-    """No wall-clock source: the outbox relay's clock ticks, read from Kafka, close quiet windows."""
-    tables = table_statements(SETTINGS)
-    assert len(tables) == 4 and all("'connector' = 'kafka'" in t for t in tables)
-    assert "CURRENT_TIMESTAMP" not in all_sql() and "datagen" not in all_sql()
