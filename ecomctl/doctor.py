@@ -24,7 +24,8 @@ class Check:
 
 
 def run_checks(settings: Settings) -> list[Check]:
-    checks = [_python(), _java(settings), _maven(), _mariadb(), _jars(settings), _flink_env(settings)]
+    checks = [_python(), _java(settings), _maven(), _mariadb(), _jars(settings), _dynoxide(settings),
+              _flink_env(settings)]
     checks += [_tool("wrk", "apt-get install -y wrk", "tools"),
                _tool("chromium", "apt-get install -y --no-install-recommends chromium", "tools")]
     checks += _cloud()
@@ -61,10 +62,19 @@ def _mariadb() -> Check:
 
 def _jars(settings: Settings) -> Check:
     jars = settings.cache_dir / "jars"
-    done = sorted(p.name for p in jars.glob("*") if (p / ".complete").exists()) if jars.is_dir() else []
-    have = ", ".join(done) or "none yet"
-    return Check("kafka / dynamodb-local jars", len(done) >= 2, f"{jars}: {have}",
-                 "" if len(done) >= 2 else "fetched from Maven Central by the first `ecomctl up`")
+    done = sorted(p.name for p in jars.glob("kafka-*") if (p / ".complete").exists()) if jars.is_dir() else []
+    return Check("kafka jars", bool(done), f"{jars}: {', '.join(done) or 'none yet'}",
+                 "" if done else "fetched from Maven Central by the first `ecomctl up`")
+
+
+def _dynoxide(settings: Settings) -> Check:
+    from ecomctl.local import dynamodb
+
+    cached = settings.cache_dir / "dynoxide" / dynamodb.VERSION / "dynoxide"
+    found = cached if cached.exists() else shutil.which("dynoxide")
+    return Check(f"dynoxide {dynamodb.VERSION} (the local DynamoDB)", found is not None,
+                 str(found) if found else "not fetched yet",
+                 "" if found else "fetched from the npm registry by the first `ecomctl up` (needs npm)")
 
 
 def _flink_env(settings: Settings) -> Check:
