@@ -247,6 +247,31 @@ def make_send_independent_of_queue_depth() -> None:
     Queue._ecomctl_lazy_attributes = True  # type: ignore[attr-defined]
 
 
+def remember_backends() -> None:
+    """moto's server finds the backend of every request anew: it lists its own package folder
+    (``os.listdir`` and an ``isdir`` per service) and tries each service's URL patterns, ~0.5 ms of
+    CPU per request on a busy machine, about an eighth of what it spent serving the notification
+    path. The answer depends only on the host (service and region), so it is now kept per host,
+    for up to 256 hosts (measured, one lookup of an SNS request: 518-537 -> 2 us of CPU)."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    if getattr(DomainDispatcherApplication, "_ecomctl_remembered", False):
+        return
+    find = DomainDispatcherApplication.get_backend_for_host
+    known: dict[str | None, Any] = {}
+
+    def remembered(self: Any, host: str | None) -> Any:
+        if host in known:
+            return known[host]
+        backend = find(self, host)
+        if len(known) < 256:
+            known[host] = backend
+        return backend
+
+    DomainDispatcherApplication.get_backend_for_host = remembered  # type: ignore[method-assign]
+    DomainDispatcherApplication._ecomctl_remembered = True  # type: ignore[attr-defined]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
@@ -261,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
 
     make_send_independent_of_queue_depth()
     stop_tracking_messages()
+    remember_backends()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per request
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     server.start()
