@@ -2,10 +2,10 @@
 
 Dynoxide serves the DynamoDB JSON API the services use (conditional and transactional writes,
 queries on global secondary indexes, scans, TTL settings) from one native process. It replaced
-DynamoDB Local (a JVM on sqlite4java): measured with the same client, 16 requests in flight on a
-2-core machine, server CPU per request for a conditional ``UpdateItem`` 0.28-0.35 ms against
-0.94-1.65, ``PutItem`` 0.16-0.18 against 0.40-0.82, ``GetItem`` 0.08-0.12 against 0.21-0.24, a
-``TransactWriteItems`` of 25 puts 2.4 against 4.8-5.6; no JVM to start, ~10 MiB resident.
+DynamoDB Local (a JVM on sqlite4java): measured with ``bench/dynamodb_requests.py``, server CPU
+per request for the reservation's conditional ``UpdateItem`` 0.36-0.39 ms against 0.73-0.82,
+``PutItem`` 0.22-0.24 against 0.44-0.52, a ``TransactWriteItems`` of 25 1.6-1.9 against 4.1-4.8
+(docs/benchmarks.md, "Local DynamoDB"); no JVM to start, 8 MiB resident against ~270 MiB.
 
 The binary is the project's own prebuilt release from the npm registry (fetched with ``npm pack``,
 checked against the pinned SHA-512, cached once per version). Where no prebuilt binary exists for
