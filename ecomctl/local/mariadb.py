@@ -14,6 +14,13 @@ from ecomctl.local.context import HOST, LocalContext
 from ecomctl.local.spec import ComponentSpec
 
 NAME = "mariadb"
+# A commit writes the redo log to the OS at once and fsyncs it about once a second
+# (innodb_flush_log_at_trx_commit=2): a committed order survives a crash or kill of mariadbd (the
+# log is in the kernel's page cache), only a crash of the machine itself (kernel panic, power loss)
+# can lose the last second of commits. Without the fsync on every commit (the orders' group commits
+# and every relay batch) MariaDB spends less per commit (measured: single-row commits at 150/s,
+# 0.20 -> 0.16 ms of mariadbd CPU each).
+DURABILITY = ("--innodb-flush-log-at-trx-commit=2",)
 
 
 def binaries() -> tuple[str, str] | None:
@@ -71,7 +78,7 @@ def spec(ctx: LocalContext) -> ComponentSpec:
             f"--user={_os_user()}", "--skip-log-bin", "--skip-name-resolve",
             f"--pid-file={ctx.layout.run / 'mariadb.pid'}", "--innodb-buffer-pool-size=128M",
             "--max-connections=400", "--character-set-server=utf8mb4",
-            "--collation-server=utf8mb4_unicode_ci", "--log-error=",
+            "--collation-server=utf8mb4_unicode_ci", "--log-error=", *DURABILITY,
         ),
         env={},
         cwd=datadir,

@@ -31,6 +31,12 @@ from services.kit.mysql import READ_COMMITTED
 
 log = logging.getLogger("services.orders.relay")
 COALESCE_S = 0.005
+# a batch starts at least this long after the previous one started: under load the relay publishes
+# ~15-20 bigger batches a second instead of one per few orders, so fewer relay transactions in
+# MariaDB, produce requests to Kafka and fetches by every consumer, for at most this much more delay
+# to Kafka (measured at 150 orders/s: relay UPDATEs 0.21 -> 0.10 per order, Kafka 0.39 -> 0.27 ms
+# and the stream job 0.22 -> 0.16 ms of CPU per order; accepted -> on Kafka p50 26 -> 33-44 ms)
+BATCH_EVERY_S = 0.05
 TICK_S = 1.0  # between clock ticks while events flow
 # between clock ticks while nothing was published since the last: a quiet shop's window closes at
 # most this much later (still inside the stream job's 10 s idle timeout), and an idle stack's Kafka,
@@ -59,6 +65,7 @@ class OutboxRelay:
         self._task: asyncio.Task[None] | None = None
         self._watch: asyncio.Task[None] | None = None
         self._drained_at = time.monotonic()
+        self._batch_at = 0.0  # when the last batch started (monotonic)
         self._producer: AIOKafkaProducer[Any, Any] | None = None
 
     def wake(self) -> None:
@@ -124,13 +131,14 @@ class OutboxRelay:
             await asyncio.wait_for(self._wake.wait(), seconds)
         except TimeoutError:
             pass
-        else:
-            await asyncio.sleep(COALESCE_S)  # let the orders committing right now join this batch
+        else:  # let the orders committing right now join this batch
+            await asyncio.sleep(max(COALESCE_S, self._batch_at + BATCH_EVERY_S - time.monotonic()))
         self._wake.clear()
 
     async def publish_batch(self) -> int:
         """Publish one batch of pending rows; how many were published."""
         producer = await self._ensure_producer()
+        self._batch_at = time.monotonic()
         # READ COMMITTED: no gap locks, so orders keep inserting outbox rows while a batch is in flight
         async with mysql.transaction(self.pool, READ_COMMITTED) as conn, conn.cursor() as cur:
             await cur.execute(
