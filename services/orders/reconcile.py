@@ -5,8 +5,9 @@ Runs as a background task of the orders process (every ``interval_s``). Each pas
 - finishes the releases of cancelled orders still pending in ``stock_releases`` (older than
   ``grace_s``: the cancelling request normally settles its own);
 - for every ``hold_<order>`` marker on the catalogue: the order is stored -> the hold is removed
-  (the order owns the units); the order is absent and the hold older than ``grace_s`` -> the
-  units are given back (the order never committed);
+  (the order owns the units), unless the ledger has it queued for removal already; the order is
+  absent and the hold older than ``grace_s`` -> the units are given back (the order never
+  committed);
 - removes ``rel_<order>`` markers whose release MySQL records as done.
 
 After a pass with no write in flight, per product: units in stock + units in live orders =
@@ -95,7 +96,8 @@ class StockReconciler:
         for marker in markers:
             if marker.is_hold and marker.order_id in stored:
                 done.holds_kept += 1
-                forget.setdefault(marker.product_id, []).append(marker.attribute)
+                if not self.stock.removing(marker.product_id, marker.attribute):  # else the ledger removes it
+                    forget.setdefault(marker.product_id, []).append(marker.attribute)
             elif marker.is_hold and now - marker.at > self.grace_s:
                 # the hold must still be there when the units return: absent, someone else gave them back
                 await self.stock.give_back(marker.order_id, [(marker.product_id, marker.quantity)])
