@@ -6,7 +6,7 @@ import asyncio
 import logging
 import ssl
 import weakref
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +14,6 @@ from typing import Any
 
 import asyncmy
 from asyncmy.connection import Connection
-from asyncmy.constants import SERVER_STATUS
 from asyncmy.pool import Pool
 
 from services.kit.settings import Env, env_int, env_str, redact
@@ -135,41 +134,12 @@ async def transaction(pool: Pool, isolation: str | None = None) -> AsyncIterator
         try:
             yield conn
         except BaseException:
-            await _roll_back(conn)
+            try:
+                await conn.rollback()
+            except Exception:  # the connection is broken: it is closed below
+                conn.close()
             raise
         await conn.commit()
-
-
-async def _roll_back(conn: Connection) -> None:
-    try:
-        await conn.rollback()
-    except Exception:  # the connection is broken: the pool drops it on release
-        conn.close()
-
-
-async def write_in_one_trip(pool: Pool, statements: Sequence[tuple[str, Sequence[object]]]) -> None:
-    """Run ``statements`` (SQL, arguments) as one transaction in a single round trip.
-
-    They go as one multi-statement query ending in ``COMMIT``: the server stops at the first
-    statement that fails, whose error is raised here after the transaction is rolled back, so
-    the writes are committed all together or not at all, as with ``transaction``. A group
-    commit of orders is three INSERTs: four round trips with ``transaction``, one here.
-    """
-    sql = "; ".join(statement for statement, _ in statements) + "; COMMIT"
-    args = [arg for _, values in statements for arg in values]
-    async with connection(pool) as conn:
-        try:
-            async with conn.cursor() as cur:
-                await cur.execute(sql, args)
-                while await cur.nextset():  # each statement's answer; raises the first error
-                    pass
-        except BaseException:
-            await _roll_back(conn)
-            raise
-        # asyncmy keeps the status of the last answer that had one: the COMMIT's answer has none, so the
-        # connection would still look inside a transaction, and the pool would close it on release
-        settled = SERVER_STATUS.SERVER_STATUS_IN_TRANS | SERVER_STATUS.SERVER_MORE_RESULTS_EXISTS
-        conn.server_status &= ~settled  # type: ignore[attr-defined]  # not in asyncmy's stub
 
 
 async def fetch_one(pool: Pool, sql: str, args: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
