@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import aiohttp
 from asyncmy.errors import InterfaceError, OperationalError
 from litestar import Litestar
 
@@ -56,6 +55,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         metrics=metrics,
         lifespan=[database],
         openapi=openapi_config("users"),
-        unavailable_on=(OperationalError, InterfaceError, OSError, DynamoError, aiohttp.ClientError),
+        unavailable_on=(OperationalError, InterfaceError, OSError, DynamoError),
         revocations=revocations,
     )
