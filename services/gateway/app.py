@@ -16,13 +16,13 @@ from services.gateway.schema import SchemaSource
 from services.gateway.settings import MAX_UPLOAD_BYTES, PUBLIC_QUERY, ROUTES, UPLOAD_TYPES, Settings
 from services.gateway.storefront import storefront_handlers
 from services.gateway.uploads import Uploads, uploads_controller
-from services.gateway.upstream import Upstream, UpstreamBroken, UpstreamTimeout, UpstreamUnavailable
 from services.kit import aws
 from services.kit.app import build_app, openapi_config
 from services.kit.auth import Callers
 from services.kit.health import Check
 from services.kit.metrics import Metrics
 from services.kit.revocations import Revocations
+from services.kit.upstream import Upstream, UpstreamBroken, UpstreamTimeout, UpstreamUnavailable
 
 
 def _mount(prefix: str, proxy: Proxy) -> ASGIRouteHandler:

@@ -18,12 +18,12 @@ from urllib.parse import parse_qsl
 
 from litestar.types import Receive, Scope, Send
 
-from services.gateway.upstream import Upstream, UpstreamBroken, UpstreamTimeout, UpstreamUnavailable
 from services.kit.asgi import Headers, read_body, respond, respond_error
 from services.kit.auth import TokenVerifier, authorization_of, bearer
 from services.kit.cache import Cache
 from services.kit.errors import BadGateway, ContentTooLarge, GatewayTimeout, ServiceError, Unavailable
 from services.kit.logging import request_id
+from services.kit.upstream import Upstream, UpstreamBroken, UpstreamTimeout, UpstreamUnavailable
 
 log = logging.getLogger("services.gateway.proxy")
 

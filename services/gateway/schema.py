@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from services.gateway.upstream import Upstream, UpstreamBroken, UpstreamTimeout, UpstreamUnavailable
+from services.kit.upstream import Upstream, UpstreamBroken, UpstreamTimeout, UpstreamUnavailable
 
 log = logging.getLogger("services.gateway.schema")
 

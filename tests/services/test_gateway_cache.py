@@ -8,8 +8,8 @@ from typing import Any
 
 from services.gateway.proxy import Proxy, public_cache
 from services.gateway.settings import PUBLIC_QUERY
-from services.gateway.upstream import Answer, Upstream
 from services.kit.auth import Caller, TokenVerifier, issue_token
+from services.kit.upstream import Answer, Upstream
 
 
 class CountingUpstream(Upstream):

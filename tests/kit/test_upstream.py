@@ -1,4 +1,5 @@
-"""The gateway's HTTP/1.1 upstream client against a scripted server (no platform needed)."""
+"""The kit's HTTP/1.1 keep-alive client (the gateway's upstreams, DynamoDB) against a scripted
+server (no platform needed)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from contextlib import asynccontextmanager
 
 import pytest
 
-from services.gateway.upstream import SWEEP_S, Upstream, UpstreamBroken, UpstreamTimeout, UpstreamUnavailable
+from services.kit.upstream import SWEEP_S, Upstream, UpstreamBroken, UpstreamTimeout, UpstreamUnavailable
 
 Reply = Callable[[bytes], bytes | None]
 
