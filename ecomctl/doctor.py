@@ -70,8 +70,7 @@ def _jars(settings: Settings) -> Check:
 def _dynoxide(settings: Settings) -> Check:
     from ecomctl.local import dynamodb
 
-    cached = settings.cache_dir / "dynoxide" / dynamodb.VERSION / "dynoxide"
-    found = cached if cached.exists() else shutil.which("dynoxide")
+    found = dynamodb.installed(settings)
     return Check(f"dynoxide {dynamodb.VERSION} (the local DynamoDB)", found is not None,
                  str(found) if found else "not fetched yet",
                  "" if found else "fetched from the npm registry by the first `ecomctl up` (needs npm)")

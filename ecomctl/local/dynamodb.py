@@ -36,6 +36,7 @@ from ecomctl.errors import PrerequisiteError, StartupError
 from ecomctl.local import probes, system
 from ecomctl.local.context import HOST, LocalContext, physical_name
 from ecomctl.local.spec import ComponentSpec
+from ecomctl.settings import Settings
 
 NAME = "dynamodb"
 VERSION = "1.2.1"
@@ -52,19 +53,28 @@ def _prebuilt() -> bool:
     return platform.system() == "Linux" and platform.machine() in ("x86_64", "AMD64")
 
 
-def binary(ctx: LocalContext, progress: Callable[[str], None] = lambda _m: None) -> Path:
-    """The Dynoxide executable: the pinned prebuilt one (fetched once), else ``dynoxide`` on PATH."""
+def installed(settings: Settings) -> Path | None:
+    """The Dynoxide executable if it is already here (nothing is fetched): the pinned prebuilt one
+    in the cache, or, where no prebuilt binary exists, ``dynoxide`` on PATH."""
     if not _prebuilt():
         found = system.which("dynoxide")
-        if found is None:
-            raise PrerequisiteError(
-                f"no prebuilt Dynoxide for {platform.system()} {platform.machine()}, and no `dynoxide` on PATH",
-                hint="cargo install dynoxide-rs --locked (puts `dynoxide` in ~/.cargo/bin)",
-            )
-        return Path(found)
+        return Path(found) if found else None
+    cached = settings.cache_dir / "dynoxide" / VERSION / "dynoxide"
+    return cached if cached.exists() else None
+
+
+def binary(ctx: LocalContext, progress: Callable[[str], None] = lambda _m: None) -> Path:
+    """The Dynoxide executable, the pinned prebuilt one fetched first when missing."""
+    found = installed(ctx.settings)
+    if found is not None:
+        return found
+    if not _prebuilt():
+        raise PrerequisiteError(
+            f"no prebuilt Dynoxide for {platform.system()} {platform.machine()}, and no `dynoxide` on PATH",
+            hint="cargo install dynoxide-rs --locked (puts `dynoxide` in ~/.cargo/bin)",
+        )
     target = ctx.settings.cache_dir / "dynoxide" / VERSION / "dynoxide"
-    if not target.exists():
-        _fetch(target, progress)
+    _fetch(target, progress)
     return target
 
 

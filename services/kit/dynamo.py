@@ -124,8 +124,9 @@ class DynamoClient:
     def __init__(self, region: str, endpoint: str | None = None, timeout_s: float = 5.0, pool: int = 128) -> None:
         self.region = region
         self.endpoint = endpoint or endpoint_for(region)
-        self.host = self.endpoint.split("://", 1)[1].split("/", 1)[0]
-        self.path = (urlsplit(self.endpoint).path.rstrip("/") or "") + "/"
+        parts = urlsplit(self.endpoint)
+        self.host = parts.netloc
+        self.path = parts.path.rstrip("/") + "/"
         self.timeout_s = timeout_s
         self.pool = pool
         self._credentials = botocore.session.get_session().get_credentials()
