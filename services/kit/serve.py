@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from granian import Granian
-from granian.constants import Interfaces
+from granian.constants import Interfaces, Loops
 
 from services.kit.settings import ServiceSettings, env_int, env_str
 
@@ -30,6 +30,9 @@ def serve(target: str, *, background: bool = False) -> None:
         address=env_str("HOST", "127.0.0.1"),
         port=env_int("PORT", 8000),
         interface=Interfaces.ASGI,
+        # uvloop: bench/order_cost.py at 150 orders/s, CPU per order relative to the load generator's,
+        # two paired runs each: orders -15%, gateway -18%, the whole stack -8% against asyncio's loop.
+        loop=Loops.uvloop,
         workers=1,
         factory=True,
         backlog=2048,
