@@ -35,6 +35,11 @@ from services.orders.store import NewOrder, OrderStore
 
 log = logging.getLogger("services.orders")
 CONNECTION_FAILURES = (OperationalError, InterfaceError, OSError)  # a whole group commit failed, not one order
+# While orders keep coming, an order's write waits this long for others to share its transaction.
+# bench/order_cost.py at 150 orders/s, two paired runs each (0 / 5 / 10 ms): orders per transaction
+# 1.0 / 1.1 / 1.9, MariaDB statements per order 4.6 / 4.1 / 2.6, CPU per order relative to the load
+# generator's: MariaDB -15%, orders -5% at 10 ms; order latency p50 4 -> 14 ms, p95 13 -> 21-25 ms.
+COMMIT_LINGER_S = 0.01
 
 
 @dataclass
@@ -86,7 +91,7 @@ class OrderService:
         self.topic = topic
         self.committed = committed
         self.counters = counters
-        self.writes = GroupCommit(store.insert_many, shared_failures=CONNECTION_FAILURES)
+        self.writes = GroupCommit(store.insert_many, shared_failures=CONNECTION_FAILURES, linger_s=COMMIT_LINGER_S)
         self._tasks: set[asyncio.Future[Any]] = set()  # writes whose caller went away, unconfirmed commits
 
     async def create(self, caller: Caller, data: OrderCreate, idempotency_key: str | None) -> Order:

@@ -101,3 +101,28 @@ def test_a_caller_that_goes_away_does_not_cancel_its_write() -> None:
 
     asyncio.run(scenario())
     assert table.rows == [7, 8]
+
+
+def test_while_writes_keep_coming_a_write_lingers_for_company() -> None:
+    table = Table(delay_s=0.001)
+    commits = GroupCommit(table.write_many, linger_s=0.05)
+
+    async def scenario() -> None:
+        await commits.write(0)  # traffic: the next write finds the last transaction recent
+        first = asyncio.ensure_future(commits.write(1))
+        await asyncio.sleep(0.01)  # no transaction is in flight: without the linger 1 would be written alone
+        await asyncio.gather(first, commits.write(2))
+
+    asyncio.run(scenario())
+    assert table.transactions == [[0], [1, 2]]
+
+
+def test_a_write_in_a_quiet_shop_does_not_linger() -> None:
+    table = Table(delay_s=0.001)
+    commits = GroupCommit(table.write_many, linger_s=30.0)
+
+    async def scenario() -> None:
+        await asyncio.wait_for(commits.write(0), 5)  # raises TimeoutError if it waited for the linger
+
+    asyncio.run(scenario())
+    assert table.transactions == [[0]]
