@@ -20,6 +20,7 @@ SIGTERM/SIGINT finish the current batch and exit 0.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -104,29 +105,36 @@ def _observe(event: dict[str, Any], results: list[dict[str, Any]]) -> None:
         PROCESSED.labels(outcome["status"]).inc()
 
 
-def poll_once(sqs: Any, queue_url: str, wait_seconds: int = WAIT_SECONDS) -> int:
-    """Receive one batch and act on it; returns the number of messages received."""
+def poll_once(sqs: Any, queue_url: str, wait_seconds: int = WAIT_SECONDS,
+              handling: threading.Lock | None = None, stop: threading.Event | None = None) -> int:
+    """Receive one batch and act on it; returns the number of messages received.
+
+    ``handling`` is held while the batch is acted on; a batch received once ``stop`` is set is left
+    alone (SQS delivers it again after its visibility timeout)."""
     response = sqs.receive_message(
         QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds,
         AttributeNames=["ApproximateReceiveCount"],
     )
     messages = response.get("Messages", [])
-    for message in messages:
-        if handle_message(message) == "delete":
-            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    with handling or contextlib.nullcontext():
+        if stop is not None and stop.is_set():
+            return 0
+        for message in messages:
+            if handle_message(message) == "delete":
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
     return len(messages)
 
 
-def run(queue_url: str, stop: threading.Event, wait_seconds: int = WAIT_SECONDS) -> None:
+def run(queue_url: str, stop: threading.Event, wait_seconds: int = WAIT_SECONDS,
+        handling: threading.Lock | None = None) -> None:
     sqs = boto3.client("sqs")
     log.info("polling %s", queue_url)
     while not stop.is_set():
         try:
-            poll_once(sqs, queue_url, wait_seconds)
+            poll_once(sqs, queue_url, wait_seconds, handling, stop)
         except Exception as exc:  # SQS unreachable: back off, keep the process alive
             log.warning("polling failed: %s", type(exc).__name__)
             stop.wait(2.0)
-    log.info("stopped")
 
 
 def main() -> int:
@@ -147,5 +155,14 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    run(queue_url, stop)
+    # The polling runs on a daemon thread so that a stop does not wait out a long poll that has
+    # received nothing (up to WAIT_SECONDS, most of a `down` before): the batch being acted on, if
+    # any, finishes (``handling``), and the process ends.
+    handling = threading.Lock()
+    threading.Thread(target=run, args=(queue_url, stop, WAIT_SECONDS, handling), daemon=True,
+                     name="poll").start()
+    while not stop.wait(1.0):
+        pass
+    with handling:
+        log.info("stopped")
     return 0
