@@ -53,13 +53,18 @@ def _prebuilt() -> bool:
     return platform.system() == "Linux" and platform.machine() in ("x86_64", "AMD64")
 
 
+def _cached(settings: Settings) -> Path:
+    """Where the pinned prebuilt binary is kept once fetched."""
+    return settings.cache_dir / "dynoxide" / VERSION / "dynoxide"
+
+
 def installed(settings: Settings) -> Path | None:
     """The Dynoxide executable if it is already here (nothing is fetched): the pinned prebuilt one
     in the cache, or, where no prebuilt binary exists, ``dynoxide`` on PATH."""
     if not _prebuilt():
         found = system.which("dynoxide")
         return Path(found) if found else None
-    cached = settings.cache_dir / "dynoxide" / VERSION / "dynoxide"
+    cached = _cached(settings)
     return cached if cached.exists() else None
 
 
@@ -73,7 +78,7 @@ def binary(ctx: LocalContext, progress: Callable[[str], None] = lambda _m: None)
             f"no prebuilt Dynoxide for {platform.system()} {platform.machine()}, and no `dynoxide` on PATH",
             hint="cargo install dynoxide-rs --locked (puts `dynoxide` in ~/.cargo/bin)",
         )
-    target = ctx.settings.cache_dir / "dynoxide" / VERSION / "dynoxide"
+    target = _cached(ctx.settings)
     _fetch(target, progress)
     return target
 
