@@ -39,7 +39,10 @@ CONNECTION_FAILURES = (OperationalError, InterfaceError, OSError)  # a whole gro
 # bench/order_cost.py at 150 orders/s, two paired runs each (0 / 5 / 10 ms): orders per transaction
 # 1.0 / 1.1 / 1.9, MariaDB statements per order 4.6 / 4.1 / 2.6, CPU per order relative to the load
 # generator's: MariaDB -15%, orders -5% at 10 ms; order latency p50 4 -> 14 ms, p95 13 -> 21-25 ms.
-COMMIT_LINGER_S = 0.01
+# 30 ms (with the relay's BATCH_EVERY_S at 150 ms), two paired runs against 10 ms (with 50 ms), CPU
+# ms per order: orders 1.26-1.33 -> 1.09, MariaDB 0.33-0.34 -> 0.22, the whole stack 4.37-4.68 ->
+# 4.08-4.10; order p95 20 -> 38 ms, far inside the 150 ms the stress profile allows.
+COMMIT_LINGER_S = 0.03
 
 
 @dataclass
