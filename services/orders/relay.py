@@ -34,11 +34,11 @@ COALESCE_S = 0.005
 # a batch starts at least this long after the previous one started: under load the relay publishes
 # about 6 bigger batches a second instead of one per few orders, so fewer relay transactions in
 # MariaDB, produce requests to Kafka and fetches by every consumer, for at most this much more delay
-# to Kafka (50 ms against none, measured at 150 orders/s: relay UPDATEs 0.21 -> 0.10 per order, Kafka 0.39 -> 0.27 ms
-# and the stream job 0.22 -> 0.16 ms of CPU per order; accepted -> on Kafka p50 26 -> 33-44 ms).
-# 150 ms against 50 (with the orders' commit linger at 30 ms against 10), two paired runs: Kafka
-# 0.27-0.31 -> 0.22 ms of CPU per order; accepted -> on Kafka p95 62 -> 167 ms, -> notification
-# stored p95 0.24 -> 0.32 s (the target: 2 s).
+# to Kafka. Measured at 150 orders/s, 50 ms against none: relay UPDATEs 0.21 -> 0.10 per order,
+# Kafka 0.39 -> 0.27 and the stream job 0.22 -> 0.16 ms of CPU per order, accepted -> on Kafka p50
+# 26 -> 33-44 ms. 150 ms against 50 (with the orders' commit linger at 30 ms against 10), two
+# paired runs: Kafka 0.27-0.31 -> 0.22 ms of CPU per order; accepted -> on Kafka p95 62 -> 167 ms,
+# -> notification stored p95 0.24 -> 0.32 s (the target: 2 s).
 BATCH_EVERY_S = 0.15
 TICK_S = 1.0  # between clock ticks while events flow
 # between clock ticks while nothing was published since the last: a quiet shop's window closes at
